@@ -1,0 +1,60 @@
+"""campaign: a self-hosted advocacy campaign site."""
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from campaign import cli, errors, i18n, security
+from campaign.config import load_config
+from campaign.extensions import babel, csrf, db, limiter, mail, migrate
+from campaign.tasks import celery_init_app
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, error pages, commands."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    load_config(app, test_config)
+    register_proxy_fix(app)
+    register_extensions(app)
+    register_blueprints(app)
+    errors.register(app)
+    security.register(app)
+    cli.register(app)
+    logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* from the configured number of proxies, no more."""
+    hops = app.config["PROXY_FIX_X_FOR"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extension objects to this app."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", "migrations"))
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.register(app)
+    celery_init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per feature."""
+    from campaign.donate.views import bp as donate_bp
+    from campaign.health.views import bp as health_bp
+    from campaign.petition.views import bp as petition_bp
+    from campaign.story.views import bp as story_bp
+
+    for blueprint in (story_bp, petition_bp, donate_bp, health_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,50 @@
+"""``flask campaign …`` commands."""
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from campaign.extensions import db
+from campaign.petition import services as petitions
+from campaign.petition.models import Petition
+from campaign.story.services import upsert_story
+from campaign.text import read_content
+
+group = AppGroup("campaign", help="Manage the campaign.")
+
+
+def seed_content() -> tuple[str, str]:
+    """Load the story and petition content files unless already loaded."""
+    story_meta, story_body = read_content("story.md")
+    story = upsert_story(story_meta, story_body)
+    petition_meta, petition_body = read_content("petition.md")
+    petition = petitions.upsert_petition(petition_meta, petition_body, story.id)
+    db.session.commit()
+    return story.slug, petition.slug
+
+
+@group.command("seed")
+def seed() -> None:
+    """Load the campaign content (safe to run again: nothing is duplicated)."""
+    story_slug, petition_slug = seed_content()
+    click.echo(f"Story {story_slug} and petition {petition_slug} are loaded.")
+
+
+@group.command("recount")
+@click.argument("slug", required=False)
+def recount(slug: str | None) -> None:
+    """Rebuild confirmed counts from the signatures (one petition, or all)."""
+    query = sa.select(Petition)
+    if slug:
+        query = query.filter_by(slug=slug)
+    found = db.session.scalars(query).all()
+    if not found:
+        raise click.ClickException(f"No petition {slug!r}.")
+    for petition in found:
+        click.echo(f"{petition.slug}: {petitions.recount(petition)}")
+
+
+def register(app: Flask) -> None:
+    """Add the command group to ``flask``."""
+    app.cli.add_command(group)

@@ -1,0 +1,185 @@
+"""Configuration: defaults in classes, overridden by environment variables.
+
+Every variable read here is listed in the README. The embedded default
+(``DevelopmentConfig``) needs none of them: SQLite, a SQLite Celery broker and
+mail written to ``instance/mail/``.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a yes/no environment variable."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    """Read an integer environment variable."""
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Return a random key kept in the instance folder, made on first use.
+
+    The embedded default must not ship a fixed key, yet sessions and emailed
+    links should survive a restart.
+    """
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    SITE_NAME = "Stand with Afghan Women"
+    BASE_URL = "http://127.0.0.1:5000"
+    DONATE_BANNER = "Support the ERA"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = "sqlite:///campaign.db"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL: str | None = None
+    CELERY_BROKER_URL: str | None = None
+
+    MAIL_BACKEND = "file"  # "file" writes .eml files; "smtp" sends them
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "campaign@localhost"
+    MAIL_SUPPRESS_SEND = False
+
+    LANGUAGES = ["en"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    # Bodies larger than this are refused with 413 before any parsing.
+    MAX_CONTENT_LENGTH = 16 * 1024
+    WTF_CSRF_TIME_LIMIT = 6 * 3600
+    PROXY_FIX_X_FOR = 0
+    SIGN_RATE_LIMIT = "10 per minute;100 per hour"
+    RATELIMIT_HEADERS_ENABLED = True
+    CONFIRM_TOKEN_MAX_AGE = 14 * 24 * 3600
+    # Resend a confirmation or an "already signed" notice at most this often.
+    NOTICE_INTERVAL = 600
+    COUNTER_SHARDS = 16
+    HSTS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+class DevelopmentConfig(Config):
+    """The embedded default behind ``make run``."""
+
+
+class TestingConfig(Config):
+    """Used by the test suite; fixtures override the database and mail."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
+    WTF_CSRF_ENABLED = True
+    CELERY_TASK_ALWAYS_EAGER = True
+
+
+class ProductionConfig(Config):
+    """Behind gunicorn with PostgreSQL, Redis and a real SMTP server."""
+
+    MAIL_BACKEND = "smtp"
+    HSTS = True
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+# Environment variables read on top of the class defaults, with their types.
+ENV_STRINGS = [
+    "SITE_NAME",
+    "BASE_URL",
+    "DONATE_BANNER",
+    "SECRET_KEY",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "MAIL_BACKEND",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "SIGN_RATE_LIMIT",
+]
+ENV_INTS = [
+    "MAIL_PORT",
+    "PROXY_FIX_X_FOR",
+    "MAX_CONTENT_LENGTH",
+    "CONFIRM_TOKEN_MAX_AGE",
+    "NOTICE_INTERVAL",
+    "COUNTER_SHARDS",
+]
+ENV_BOOLS = ["MAIL_USE_TLS", "MAIL_USE_SSL", "HSTS"]
+
+
+def load_config(app, test_config: dict | None = None) -> None:
+    """Fill ``app.config`` from the class named by CAMPAIGN_ENV, then the env."""
+    name = "testing" if test_config else os.environ.get("CAMPAIGN_ENV", "development")
+    app.config.from_object(CONFIGS[name])
+    for key in ENV_STRINGS:
+        if os.environ.get(key):
+            app.config[key] = os.environ[key]
+    for key in ENV_INTS:
+        app.config[key] = env_int(key, app.config[key])
+    for key in ENV_BOOLS:
+        app.config[key] = env_bool(key, app.config[key])
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(
+            os.environ["DATABASE_URL"]
+        )
+    if test_config:
+        app.config.update(test_config)
+    finish_config(app, name)
+
+
+def normalise_db_url(url: str) -> str:
+    """Use psycopg 3 for ``postgres://`` URLs as hosting providers write them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def finish_config(app, name: str) -> None:
+    """Derive the settings that depend on others."""
+    config = app.config
+    if not config.get("SECRET_KEY"):
+        if name == "production":
+            raise RuntimeError("SECRET_KEY must be set in production.")
+        config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    redis_url = config.get("REDIS_URL")
+    broker = config.get("CELERY_BROKER_URL") or redis_url
+    if not broker:
+        broker = f"sqla+sqlite:///{Path(app.instance_path) / 'broker.sqlite'}"
+    config["CELERY"] = {
+        "broker_url": broker,
+        "task_ignore_result": True,
+        "task_always_eager": config.get("CELERY_TASK_ALWAYS_EAGER", False),
+        "task_eager_propagates": True,
+        "task_acks_late": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+    }
+    config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    config.setdefault("MAIL_DIR", str(Path(app.instance_path) / "mail"))

@@ -1,0 +1,1 @@
+"""Donations: where the support banner leads."""

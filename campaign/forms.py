@@ -1,0 +1,61 @@
+"""Field validators and choices shared by every feature's forms."""
+
+import re
+from functools import lru_cache
+
+import pycountry
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+URL_LIKE = re.compile(r"://|www\.|[a-z0-9-]+\.[a-z]{2,}/", re.IGNORECASE)
+FORMULA_START = ("=", "+", "-", "@")
+COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def valid_email(form, field) -> None:
+    """Check the address's syntax (no DNS lookup) and keep its normal form."""
+    try:
+        result = validate_email(field.data or "", check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(
+            _l("Enter an email address like name@example.org.")
+        ) from error
+    field.data = result.normalized
+
+
+def plain_name(form, field) -> None:
+    """Refuse names that hold links or start like a spreadsheet formula."""
+    value = field.data or ""
+    if value.startswith(FORMULA_START):
+        raise ValidationError(_l("Your name can't start with = + - or @."))
+    if URL_LIKE.search(value):
+        raise ValidationError(_l("Your name can't contain a web address."))
+
+
+def strip(value):
+    """Trim surrounding whitespace from text input."""
+    return value.strip() if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=16)
+def _countries_for(locale_name: str) -> tuple[tuple[str, str], ...]:
+    """ISO 3166 countries with their names in one locale, sorted by name."""
+    names = Locale.parse(locale_name).territories
+    pairs = [
+        (code, names.get(code, pycountry.countries.get(alpha_2=code).name))
+        for code in COUNTRY_CODES
+    ]
+    return tuple(sorted(pairs, key=lambda pair: pair[1]))
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Select options for countries, named in the visitor's language."""
+    return [("", _l("Choose your country")), *_countries_for(str(get_locale()))]
+
+
+def country_name(code: str) -> str:
+    """A country's name in the visitor's language."""
+    return dict(_countries_for(str(get_locale()))).get(code, code)

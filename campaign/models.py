@@ -1,0 +1,56 @@
+"""Shared model pieces: UTC timestamps."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from campaign.extensions import db
+
+
+def now_utc() -> datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, so values come back naive there; this makes both
+    databases hand the application the same aware datetimes.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Store aware datetimes in UTC."""
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        """Read naive values back as UTC."""
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class TimestampMixin:
+    """Created and updated times, set by the application in UTC."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=now_utc, onupdate=now_utc
+    )
+
+
+def insert_for(model):
+    """An INSERT that knows ON CONFLICT, for the database in use.
+
+    PostgreSQL and SQLite both support it; each dialect has its own construct.
+    """
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)

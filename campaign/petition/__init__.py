@@ -1,0 +1,1 @@
+"""Petitions: sign, confirm by email, count."""

@@ -1,0 +1,112 @@
+"""Petitions, their signatures and the sharded confirmed-signature counter."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.extensions import db
+from campaign.models import TimestampMixin, UTCDateTime
+
+
+class PetitionState(enum.Enum):
+    """Whether a petition takes signatures."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SignatureState(enum.Enum):
+    """Where a signature is in its life (after alphagov/e-petitions)."""
+
+    PENDING = "pending"  # stored, waiting for the emailed link
+    VALIDATED = "validated"  # confirmed by email: counts
+    INVALIDATED = "invalidated"  # removed by an organiser
+    FRAUDULENT = "fraudulent"  # removed as abuse
+
+
+def enum_column(enum_cls: type[enum.Enum]) -> sa.Enum:
+    """Store an enum by its value, as a portable string column."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Petition(TimestampMixin, db.Model):
+    """A petition: what is asked, of whom, and the goal."""
+
+    __tablename__ = "petition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    story_id: Mapped[int | None] = mapped_column(sa.ForeignKey("story.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    target: Mapped[str] = mapped_column(sa.String(500))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    goal: Mapped[int] = mapped_column(default=1000)
+    state: Mapped[PetitionState] = mapped_column(
+        enum_column(PetitionState), default=PetitionState.OPEN
+    )
+
+    story = relationship("Story")
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the petition takes new signatures."""
+        return self.state is PetitionState.OPEN
+
+
+class Signature(TimestampMixin, db.Model):
+    """One person's signature on one petition."""
+
+    __tablename__ = "signature"
+    __table_args__ = (
+        # One signature per person per petition, whatever the race.
+        sa.UniqueConstraint("petition_id", "canonical_email"),
+        # The latest public signers, read on every petition page.
+        sa.Index("ix_signature_public_latest", "petition_id", "state", "validated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(sa.ForeignKey("petition.id"))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    email: Mapped[str] = mapped_column(sa.String(320))
+    canonical_email: Mapped[str] = mapped_column(sa.String(320))
+    country: Mapped[str] = mapped_column(sa.String(2))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    join_list: Mapped[bool] = mapped_column(default=False)
+    public: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[SignatureState] = mapped_column(
+        enum_column(SignatureState), default=SignatureState.PENDING
+    )
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the signer used, for the emails we send them.
+    locale: Mapped[str] = mapped_column(sa.String(16), default="en")
+    # A keyed hash of the client address, for spotting abuse; never the raw IP.
+    ip_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # When we last emailed this address about this signature (throttles resends).
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    petition = relationship("Petition")
+
+
+class CounterShard(db.Model):
+    """One of several rows whose sum is a petition's confirmed count.
+
+    Confirmations add to a random shard, so concurrent confirmations rarely
+    wait on the same row and no request counts the signature table.
+    """
+
+    __tablename__ = "petition_counter_shard"
+
+    petition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("petition.id"), primary_key=True
+    )
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -1,0 +1,283 @@
+"""Petition domain: signing, confirming, counting.
+
+Each operation is one unit of work with one commit; email is queued only
+after that commit succeeds.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from kombu.exceptions import OperationalError as QueueUnavailable
+
+from campaign.extensions import db
+from campaign.models import insert_for, now_utc
+from campaign.petition.models import (
+    CounterShard,
+    Petition,
+    PetitionState,
+    Signature,
+    SignatureState,
+)
+from campaign.petition.tasks import send_signature_email
+from campaign.petition.tokens import signature_from_token
+from campaign.text import first_name, render_markdown
+
+log = logging.getLogger(__name__)
+
+# Providers that deliver "a.b+tag@" to "ab@": one person, one signature.
+DOTLESS_DOMAINS = {"gmail.com", "googlemail.com"}
+PLUS_TAG_DOMAINS = DOTLESS_DOMAINS | {
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "icloud.com",
+    "me.com",
+    "protonmail.com",
+    "proton.me",
+    "fastmail.com",
+}
+
+
+class PetitionClosed(Exception):
+    """The petition no longer takes signatures."""
+
+
+class EmailNotQueued(Exception):
+    """The signature is stored but its email could not be queued."""
+
+
+@dataclass(frozen=True)
+class PublicSigner:
+    """What the public sees of a signer who chose to be shown."""
+
+    first_name: str
+    country: str
+
+
+def canonical_email(email: str) -> str:
+    """One address per mailbox: lower-cased, dots and +tags removed where ignored."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    if domain in PLUS_TAG_DOMAINS:
+        local = local.split("+", 1)[0]
+    if domain in DOTLESS_DOMAINS:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+def client_key(address: str | None) -> str | None:
+    """A keyed hash of the client address (its /64 for IPv6); never the raw IP."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if ip.version == 6:
+        ip = ipaddress.ip_network(f"{ip}/64", strict=False).network_address
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, ip.packed, hashlib.sha256).hexdigest()
+
+
+def sign_petition(
+    petition: Petition,
+    *,
+    name: str,
+    email: str,
+    country: str,
+    comment: str | None = None,
+    join_list: bool = False,
+    public: bool = False,
+    client_ip: str | None = None,
+    locale: str = "en",
+) -> None:
+    """Store a pending signature and email its owner, revealing nothing.
+
+    A first signature gets a confirmation link; a repeat gets the link again
+    (if still pending) or an "already signed" notice, at most once per
+    NOTICE_INTERVAL so nobody can flood an inbox through the form.
+    """
+    if not petition.is_open:
+        raise PetitionClosed
+    canonical = canonical_email(email)
+    now = now_utc()
+    inserted = db.session.execute(
+        insert_for(Signature)
+        .values(
+            petition_id=petition.id,
+            name=name,
+            email=email,
+            canonical_email=canonical,
+            country=country,
+            comment=comment or None,
+            join_list=join_list,
+            public=public,
+            locale=locale,
+            state=SignatureState.PENDING,
+            ip_key=client_key(client_ip),
+            notified_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["petition_id", "canonical_email"])
+        .returning(Signature.id)
+    ).scalar()
+    if inserted is not None:
+        signature_id, notice = inserted, "confirm"
+    else:
+        signature_id, notice = _claim_repeat_notice(petition, canonical, now)
+    db.session.commit()
+    if notice:
+        _queue_notice(signature_id, notice)
+
+
+def _claim_repeat_notice(petition, canonical, now) -> tuple[int | None, str | None]:
+    """For a repeat attempt, decide which email (if any) goes out, atomically."""
+    interval = timedelta(seconds=current_app.config["NOTICE_INTERVAL"])
+    row = db.session.execute(
+        sa.update(Signature)
+        .where(
+            Signature.petition_id == petition.id,
+            Signature.canonical_email == canonical,
+            Signature.state.in_([SignatureState.PENDING, SignatureState.VALIDATED]),
+            sa.or_(
+                Signature.notified_at.is_(None), Signature.notified_at < now - interval
+            ),
+        )
+        .values(notified_at=now)
+        .returning(Signature.id, Signature.state)
+    ).first()
+    if row is None:
+        return None, None
+    notice = "confirm" if row.state is SignatureState.PENDING else "already_signed"
+    return row.id, notice
+
+
+def _queue_notice(signature_id: int, notice: str) -> None:
+    """Queue the email; if the queue is down, let the next attempt retry."""
+    try:
+        send_signature_email.delay(signature_id, notice)
+    except QueueUnavailable as error:
+        log.exception("Could not queue %s email for signature %s", notice, signature_id)
+        db.session.execute(
+            sa.update(Signature)
+            .where(Signature.id == signature_id)
+            .values(notified_at=None)
+        )
+        db.session.commit()
+        raise EmailNotQueued from error
+
+
+def confirm_signature(token: str) -> Signature:
+    """Validate the signature a link names; a second click changes nothing."""
+    signature = signature_from_token(token)
+    now = now_utc()
+    moved = db.session.execute(
+        sa.update(Signature)
+        .where(Signature.id == signature.id, Signature.state == SignatureState.PENDING)
+        .values(state=SignatureState.VALIDATED, validated_at=now, updated_at=now)
+    ).rowcount
+    if moved:
+        add_to_count(signature.petition_id, moved)
+    db.session.commit()
+    db.session.refresh(signature)
+    return signature
+
+
+def add_to_count(petition_id: int, amount: int) -> None:
+    """Add to one random shard of the petition's counter (in the caller's unit)."""
+    shard = random.randrange(current_app.config["COUNTER_SHARDS"])  # noqa: S311
+    db.session.execute(
+        insert_for(CounterShard)
+        .values(petition_id=petition_id, shard=shard, count=amount)
+        .on_conflict_do_update(
+            index_elements=["petition_id", "shard"],
+            set_={"count": CounterShard.count + amount},
+        )
+    )
+
+
+def confirmed_count(petition: Petition) -> int:
+    """The petition's confirmed signatures, summed from its counter shards."""
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(CounterShard.count), 0)).where(
+            CounterShard.petition_id == petition.id
+        )
+    )
+    return int(total)
+
+
+def recount(petition: Petition) -> int:
+    """Repair the counter from the signatures themselves; return the count."""
+    if db.engine.dialect.name == "postgresql":
+        # Hold confirmations back while the shards are rebuilt, so none is lost.
+        db.session.execute(
+            sa.text("LOCK TABLE petition_counter_shard IN SHARE ROW EXCLUSIVE MODE")
+        )
+    exact = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Signature.petition_id == petition.id,
+            Signature.state == SignatureState.VALIDATED,
+        )
+    )
+    db.session.execute(
+        sa.delete(CounterShard).where(CounterShard.petition_id == petition.id)
+    )
+    db.session.add(CounterShard(petition_id=petition.id, shard=0, count=exact))
+    db.session.commit()
+    return exact
+
+
+def latest_public_signers(petition: Petition, limit: int = 8) -> list[PublicSigner]:
+    """The latest confirmed signers who chose to be shown: first name, country."""
+    rows = db.session.execute(
+        sa.select(Signature.name, Signature.country)
+        .where(
+            Signature.petition_id == petition.id,
+            Signature.state == SignatureState.VALIDATED,
+            Signature.public.is_(True),
+        )
+        .order_by(Signature.validated_at.desc())
+        .limit(limit)
+    )
+    return [PublicSigner(first_name(name), country) for name, country in rows]
+
+
+def get_petition(slug: str) -> Petition | None:
+    """The petition with this slug."""
+    return db.session.scalar(sa.select(Petition).filter_by(slug=slug))
+
+
+def petition_for_story(story_id: int) -> Petition | None:
+    """The petition shown beside a story: its newest open one, else its newest."""
+    query = (
+        sa.select(Petition)
+        .filter_by(story_id=story_id)
+        .order_by((Petition.state == PetitionState.OPEN).desc(), Petition.id.desc())
+    )
+    return db.session.scalars(query.limit(1)).first()
+
+
+def upsert_petition(meta: dict, body: str, story_id: int | None) -> Petition:
+    """Create the petition from content, or leave an existing one as it is."""
+    petition = get_petition(meta["slug"])
+    if petition is None:
+        petition = Petition(
+            slug=meta["slug"],
+            story_id=story_id,
+            title=meta["title"],
+            target=meta["target"],
+            goal=int(meta["goal"]),
+            body_markdown=body,
+            body_html=render_markdown(body),
+        )
+        db.session.add(petition)
+        db.session.flush()
+    return petition

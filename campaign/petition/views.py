@@ -1,0 +1,122 @@
+"""Petition pages: show, sign, confirm, thank, count."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+
+from campaign.extensions import limiter
+from campaign.petition import services
+from campaign.petition.forms import SignForm
+from campaign.petition.tokens import ExpiredLink, InvalidLink
+from campaign.urls import external_url
+
+bp = Blueprint("petition", __name__, url_prefix="/petitions")
+
+
+def sign_rate_limit() -> str:
+    """The per-client signing limit, from configuration."""
+    return current_app.config["SIGN_RATE_LIMIT"]
+
+
+def petition_or_404(slug: str):
+    """The petition with this slug, or a 404 page."""
+    return services.get_petition(slug) or abort(404)
+
+
+def petition_panel(petition, form: SignForm | None = None) -> dict:
+    """What any page showing a petition and its sign form needs."""
+    return {
+        "petition": petition,
+        "form": form or SignForm(),
+        "count": services.confirmed_count(petition),
+        "signers": services.latest_public_signers(petition),
+        "share_url": external_url("petition.show", slug=petition.slug),
+    }
+
+
+@bp.get("/<slug>")
+def show(slug: str):
+    """The petition on its own page."""
+    return render_template(
+        "petition/show.html", **petition_panel(petition_or_404(slug))
+    )
+
+
+@bp.post("/<slug>/sign")
+@limiter.limit(sign_rate_limit)
+def sign(slug: str):
+    """Take a signature; every outcome that stores one looks the same."""
+    petition = petition_or_404(slug)
+    form = SignForm()
+    if not form.validate_on_submit():
+        page = render_template("petition/show.html", **petition_panel(petition, form))
+        return page, 400
+    try:
+        services.sign_petition(
+            petition,
+            name=form.name.data,
+            email=form.email.data,
+            country=form.country.data,
+            comment=form.comment.data,
+            join_list=form.join_list.data,
+            public=form.public.data,
+            client_ip=request.remote_addr,
+            locale=str(get_locale()),
+        )
+    except services.PetitionClosed:
+        return render_template("petition/closed.html", petition=petition), 409
+    except services.EmailNotQueued:
+        return render_template("petition/not_queued.html", petition=petition), 503
+    return redirect(url_for("petition.check_email", slug=slug), 303)
+
+
+@bp.get("/<slug>/check-email")
+def check_email(slug: str):
+    """Ask the signer to click the link we emailed."""
+    return render_template("petition/check_email.html", petition=petition_or_404(slug))
+
+
+@bp.get("/<slug>/confirm/<token>")
+def confirm(slug: str, token: str):
+    """Confirm a signature from the emailed link, then thank the signer."""
+    petition = petition_or_404(slug)
+    try:
+        services.confirm_signature(token)
+    except ExpiredLink:
+        return render_template(
+            "petition/link_invalid.html", petition=petition, expired=True
+        ), 410
+    except InvalidLink:
+        return render_template(
+            "petition/link_invalid.html", petition=petition, expired=False
+        ), 404
+    # Redirect so the token leaves the address bar before anyone shares it.
+    return redirect(url_for("petition.thanks", slug=slug), 303)
+
+
+@bp.get("/<slug>/thanks")
+def thanks(slug: str):
+    """Thank the signer and ask them to share and to give."""
+    return render_template(
+        "petition/thanks.html", **petition_panel(petition_or_404(slug))
+    )
+
+
+@bp.get("/<slug>/count.json")
+def count(slug: str):
+    """The confirmed count and goal, cacheable by browsers and proxies."""
+    petition = petition_or_404(slug)
+    response = jsonify(
+        slug=petition.slug, count=services.confirmed_count(petition), goal=petition.goal
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 5
+    return response

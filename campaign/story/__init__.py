@@ -1,0 +1,1 @@
+"""The campaign story: the article a campaign is built around."""

@@ -1,0 +1,26 @@
+"""Text helpers shared by features: Markdown, front matter, names."""
+
+from pathlib import Path
+
+import markdown
+import yaml
+
+CONTENT_DIR = Path(__file__).parent / "content"
+
+
+def render_markdown(source: str) -> str:
+    """Render trusted Markdown (content files, organisers) to HTML."""
+    return markdown.markdown(source, extensions=["sane_lists"], output_format="html")
+
+
+def read_content(name: str) -> tuple[dict, str]:
+    """Split a content file into its YAML front matter and Markdown body."""
+    text = (CONTENT_DIR / name).read_text(encoding="utf-8")
+    _, front, body = text.split("---\n", 2)
+    return yaml.safe_load(front), body.strip() + "\n"
+
+
+def first_name(name: str) -> str:
+    """The part of a name shown publicly: the first word only."""
+    parts = name.split()
+    return parts[0] if parts else ""

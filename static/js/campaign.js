@@ -1,0 +1,42 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  // Keep the signature count live by polling the cacheable count.json.
+  function liveCount(box) {
+    var url = box.getAttribute("data-count-url");
+    var number = box.querySelector("[data-count]");
+    var bar = box.querySelector("progress");
+    if (!url || !number) return;
+    function refresh() {
+      fetch(url, { credentials: "omit" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          number.textContent = data.count.toLocaleString(document.documentElement.lang);
+          if (bar) bar.value = Math.min(data.count, data.goal);
+        })
+        .catch(function () {});
+    }
+    setInterval(refresh, 15000);
+  }
+
+  // A "copy" button beside the share link.
+  function copyButton(input) {
+    if (!navigator.clipboard) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.textContent = input.labels.length ? input.labels[0].textContent : "Copy";
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(input.value).then(function () {
+        button.textContent = "\u2713 " + button.textContent.replace(/^\u2713 /, "");
+      });
+    });
+    input.insertAdjacentElement("afterend", button);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-count-url]").forEach(liveCount);
+    document.querySelectorAll("[data-copy]").forEach(copyButton);
+  });
+})();

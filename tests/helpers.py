@@ -1,0 +1,78 @@
+"""Helpers for tests: constants, the SMTP inbox, and a supporter's actions."""
+
+import os
+import re
+import socket
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("REDIS_URL")
+SLUG = "no-recognition-for-gender-apartheid"
+needs_postgres = pytest.mark.skipif(
+    not PG_URL, reason="TEST_DATABASE_URL is not set (no PostgreSQL here)"
+)
+needs_redis = pytest.mark.skipif(
+    not REDIS_URL, reason="REDIS_URL is not set (no Redis here)"
+)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server has received, oldest first."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        """Record one delivered message."""
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """Messages sent to one address."""
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+    @staticmethod
+    def text(message: EmailMessage) -> str:
+        """The plain-text part of a message."""
+        return message.get_body(("plain",)).get_content()
+
+    def link(self, message: EmailMessage, pattern: str = r"/confirm/") -> str:
+        """The first link in a message's text whose path matches ``pattern``."""
+        for url in re.findall(r"https?://\S+", self.text(message)):
+            if re.search(pattern, url):
+                return url
+        raise AssertionError(f"no link matching {pattern!r} in message")
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = f"/petitions/{SLUG}") -> str:
+    """The CSRF token from a page's form, as a browser would send it."""
+    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def sign(client, slug: str = SLUG, **fields):
+    """Fill in and send the sign form like a supporter."""
+    data = {"name": "Ada Lovelace", "email": "ada@example.org", "country": "GB"}
+    data.update(fields)
+    data["csrf_token"] = csrf_token(client, f"/petitions/{slug}")
+    return client.post(f"/petitions/{slug}/sign", data=data)
+
+
+def count(client, slug: str = SLUG) -> int:
+    """The public confirmed count."""
+    return client.get(f"/petitions/{slug}/count.json").get_json()["count"]
