@@ -1,8 +1,6 @@
 """Fixtures: a fresh app and database per test, on SQLite and PostgreSQL,
 and a real SMTP server that records what it receives."""
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
@@ -52,7 +50,8 @@ def make_app(database_url, smtp_server, tmp_path, **overrides):
         "MAIL_PORT": smtp_server.port,
         "MAIL_SUPPRESS_SEND": False,
         "SIGN_RATE_LIMIT": "1000 per minute",
-        "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,
+        # Fresh limits per app; test_petition covers the Redis storage.
+        "RATELIMIT_STORAGE_URI": "memory://",
         "BASE_URL": "http://campaign.test",
     }
     config.update(overrides)

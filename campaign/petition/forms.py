@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from campaign.forms import (
     COUNTRY_CODES,
@@ -23,7 +23,7 @@ class SignForm(FlaskForm):
         _l("Full name"),
         filters=[strip],
         validators=[
-            InputRequired(_l("Enter your name.")),
+            DataRequired(_l("Enter your name.")),
             Length(max=255, message=_l("Your name must be 255 characters or fewer.")),
             plain_name,
         ],
@@ -32,7 +32,7 @@ class SignForm(FlaskForm):
     email = EmailField(
         _l("Email"),
         filters=[strip],
-        validators=[InputRequired(_l("Enter your email address.")), valid_email],
+        validators=[DataRequired(_l("Enter your email address.")), valid_email],
         render_kw={"autocomplete": "email", "maxlength": 320},
     )
     country = SelectField(
@@ -40,7 +40,7 @@ class SignForm(FlaskForm):
         choices=country_choices,
         validate_choice=False,
         validators=[
-            InputRequired(_l("Choose your country.")),
+            DataRequired(_l("Choose your country.")),
             AnyOf(COUNTRY_CODES, message=_l("Choose your country from the list.")),
         ],
         render_kw={"autocomplete": "country"},
