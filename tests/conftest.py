@@ -2,13 +2,12 @@
 and a real SMTP server that records what it receives."""
 
 import pytest
-import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from campaign import create_app
 from campaign.cli import seed_content
 from campaign.extensions import db
-from tests.helpers import PG_URL, Inbox, free_port, needs_postgres
+from tests.helpers import PG_URL, Inbox, free_port, needs_postgres, reset_database
 
 
 @pytest.fixture(scope="session")
@@ -57,13 +56,6 @@ def make_app(database_url, smtp_server, tmp_path, **overrides):
     config.update(overrides)
     config.setdefault("MAIL_DIR", str(tmp_path / "mail"))
     return create_app(config)
-
-
-def reset_database() -> None:
-    """Drop every table, whatever created it (models or migrations)."""
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
+import sqlalchemy as sa
+
+from campaign.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
@@ -76,3 +79,10 @@ def sign(client, slug: str = SLUG, **fields):
 def count(client, slug: str = SLUG) -> int:
     """The public confirmed count."""
     return client.get(f"/petitions/{slug}/count.json").get_json()["count"]
+
+
+def reset_database() -> None:
+    """Drop every table, whatever created it (models or migrations)."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,12 +27,7 @@ class LiveServer:
     """The app being served, and the address the browser reaches it on."""
 
     app: Flask
-    server: BaseWSGIServer
-
-    @property
-    def url(self) -> str:
-        """The server's base URL, without a trailing slash."""
-        return f"http://127.0.0.1:{self.server.server_port}"
+    url: str
 
     def owns(self, url: str) -> bool:
         """Whether a URL points at this server."""
@@ -56,11 +51,11 @@ def live_server(app_factory):
     """The app on a real local port, with emailed links pointing at that port."""
     # Bind first so the app can be built with its final BASE_URL.
     server = make_server("127.0.0.1", 0, not_ready, threaded=True)
-    live = LiveServer(app=None, server=server)
-    live.app = server.app = app_factory(BASE_URL=live.url)
+    url = f"http://127.0.0.1:{server.server_port}"
+    server.app = app_factory(BASE_URL=url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield live
+    yield LiveServer(app=server.app, url=url)
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)

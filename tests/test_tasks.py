@@ -1,0 +1,106 @@
+"""Email goes through a real Celery worker, on the SQLite broker and on Redis."""
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REDIS_URL, count, needs_redis, sign
+
+
+def wait_for(predicate, timeout: float = 15.0):
+    """Poll until ``predicate()`` is truthy, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture(
+    params=["sqlite-broker", pytest.param("redis-broker", marks=needs_redis)]
+)
+def broker_url(request, tmp_path) -> str:
+    """The embedded default's SQLite broker, and Redis as in production."""
+    if request.param == "sqlite-broker":
+        return f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    return REDIS_URL.rsplit("/", 1)[0] + "/5"
+
+
+@pytest.fixture
+def worker_app(app_factory, broker_url, database_url, smtp_server, tmp_path):
+    """An app whose tasks go to the broker, and a real worker process beside it."""
+    app = app_factory(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker_url)
+    env = {
+        **os.environ,
+        "CAMPAIGN_ENV": "development",
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker_url,
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_server.port),
+        "BASE_URL": app.config["BASE_URL"],
+    }
+    command = [
+        str(Path(sys.executable).with_name("celery")),
+        "--app=wsgi:celery",
+        "worker",
+        "--pool=solo",
+        "--loglevel=warning",
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+    ]
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    yield app
+    worker.terminate()
+    worker.wait(timeout=20)
+    log.close()
+
+
+def test_the_worker_sends_the_confirmation_after_the_request(worker_app, inbox):
+    client = worker_app.test_client()
+    assert sign(client, email="queued@example.org").status_code == 303
+    [message] = wait_for(lambda: inbox.to("queued@example.org"), timeout=30)
+    link = inbox.link(message).replace("http://campaign.test", "")
+    assert client.get(link).status_code == 303
+    assert count(client) == 1
+
+
+def test_the_embedded_default_writes_mail_to_files(app_factory, tmp_path, caplog):
+    app = app_factory(MAIL_BACKEND="file", MAIL_DIR=str(tmp_path / "mail"))
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="campaign.email"):
+        sign(client, email="filed@example.org")
+    [path] = Path(tmp_path / "mail").glob("*.eml")
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert message["To"] == "filed@example.org"
+    text = message.get_body(("plain",)).get_content()
+    link = next(w for w in text.split() if "/confirm/" in w)
+    assert link in caplog.text  # the confirmation link is on the console too
+    assert client.get(link.replace("http://campaign.test", "")).status_code == 303
+
+
+def test_signing_while_the_queue_is_down_keeps_the_signature(app_factory, inbox):
+    from tests.helpers import free_port
+
+    app = app_factory(
+        CELERY_TASK_ALWAYS_EAGER=False,
+        CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    client = app.test_client()
+    response = sign(client, email="later@example.org")
+    assert response.status_code == 503
+    assert "try again in a few minutes" in response.get_data(as_text=True)
+    # The next attempt, once the queue is back, sends the link at once.
+    app.extensions["celery"].conf.task_always_eager = True
+    assert sign(client, email="later@example.org").status_code == 303
+    assert len(inbox.to("later@example.org")) == 1
