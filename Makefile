@@ -1,0 +1,48 @@
+# The two commands: `make run` (serve the site on the embedded default) and
+# `make test` (the whole suite). Both set everything up on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: install run worker test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Database upgraded, content loaded if missing, then the site and a worker.
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask campaign seed
+	@echo "Serving on http://$(HOST):$(PORT) (mail is written to instance/mail/)"
+	@bash -c 'trap "kill 0" EXIT; \
+	  $(BIN)/celery --app=wsgi:celery worker --pool=solo --loglevel=info & \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT)'
+
+worker: install
+	$(BIN)/celery --app=wsgi:celery worker --loglevel=info
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/load.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
