@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run worker test lint format bench clean
+.PHONY: install run worker test lint format bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ format: install
 
 bench: install
 	$(BIN)/python bench/load.py
+
+# Extract translatable text; translations live in campaign/translations/.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o campaign/messages.pot .
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -68,12 +68,16 @@ def csrf_token(client, path: str = f"/petitions/{SLUG}") -> str:
     return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
 
 
-def sign(client, slug: str = SLUG, **fields):
-    """Fill in and send the sign form like a supporter."""
+def sign(client, slug: str = SLUG, headers: dict | None = None, **fields):
+    """Fill in and send the sign form like a supporter.
+
+    The CSRF token comes from the petition page unless ``csrf_token`` is given.
+    """
     data = {"name": "Ada Lovelace", "email": "ada@example.org", "country": "GB"}
     data.update(fields)
-    data["csrf_token"] = csrf_token(client, f"/petitions/{slug}")
-    return client.post(f"/petitions/{slug}/sign", data=data)
+    if "csrf_token" not in data:
+        data["csrf_token"] = csrf_token(client, f"/petitions/{slug}")
+    return client.post(f"/petitions/{slug}/sign", data=data, headers=headers)
 
 
 def count(client, slug: str = SLUG) -> int:

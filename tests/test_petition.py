@@ -127,27 +127,14 @@ def test_names_with_dots_and_accents_are_fine(client, app):
 
 
 def test_missing_csrf_token_is_refused_clearly(client, app):
-    response = client.post(
-        f"/petitions/{SLUG}/sign",
-        data={"name": "Ada", "email": "ada@example.org", "country": "GB"},
-    )
+    response = sign(client, csrf_token="")
     assert response.status_code == 400
     assert "Reload the page and try again" in response.get_data(as_text=True)
     assert signatures(app) == []
 
 
 def test_oversize_body_is_refused(client, app):
-    token = csrf_token(client)
-    response = client.post(
-        f"/petitions/{SLUG}/sign",
-        data={
-            "csrf_token": token,
-            "name": "Ada",
-            "email": "a@example.org",
-            "country": "GB",
-            "comment": "z" * 100_000,
-        },
-    )
+    response = sign(client, comment="z" * 100_000)
     assert response.status_code == 413
     assert "too much to send" in response.get_data(as_text=True)
     assert signatures(app) == []
@@ -298,15 +285,7 @@ def test_a_closed_petition_takes_no_signatures(client, app):
         db.session.commit()
     html = client.get(f"/petitions/{SLUG}").get_data(as_text=True)
     assert "This petition is closed." in html and "<form" not in html
-    response = client.post(
-        f"/petitions/{SLUG}/sign",
-        data={
-            "csrf_token": token,
-            "name": "Ada",
-            "email": "a@example.org",
-            "country": "GB",
-        },
-    )
+    response = sign(client, csrf_token=token)
     assert response.status_code == 409
     assert "no longer takes signatures" in response.get_data(as_text=True)
     assert signatures(app) == []
@@ -336,17 +315,7 @@ def test_rate_limit_uses_the_real_client_behind_a_proxy(app_factory):
     client = app.test_client()
     for number in range(3):
         address = {"X-Forwarded-For": f"203.0.113.{number}"}
-        token = csrf_token(client)
-        response = client.post(
-            f"/petitions/{SLUG}/sign",
-            data={
-                "csrf_token": token,
-                "name": "Ada",
-                "country": "GB",
-                "email": f"ada{number}@example.org",
-            },
-            headers=address,
-        )
+        response = sign(client, email=f"ada{number}@example.org", headers=address)
         assert response.status_code == 303
     [first, *_] = signatures(app)
     assert first.ip_key and "203.0.113" not in first.ip_key
