@@ -1,0 +1,78 @@
+"""The benchmark's own PostgreSQL database and Redis db: create, prepare, flush."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import redis
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = Path(sys.executable).with_name("flask")
+
+
+def recreate_database(admin_url: str, name: str) -> None:
+    """Drop and create the benchmark database, so every run starts equal."""
+    if "bench" not in name:
+        raise SystemExit(f"Refusing to drop {name!r}: its name must contain 'bench'.")
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        ident = sql.Identifier(name)
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident)
+        )
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(ident))
+
+
+def migrate_and_seed(env: dict[str, str]) -> None:
+    """Run ``flask db upgrade`` and ``flask campaign seed`` as an operator would."""
+    for command in (["db", "upgrade"], ["campaign", "seed"]):
+        subprocess.run(
+            [str(FLASK), *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+
+
+def mint_tokens(env: dict[str, str], slug: str, count: int, out: Path) -> list[str]:
+    """Confirmation tokens for ``count`` pending signatures, minted by the app."""
+    subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("mint_tokens.py"))]
+        + [slug, str(count), str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.read_text().split()
+
+
+def count_signatures(db_url: str) -> dict[str, int]:
+    """How many signatures the database holds, by state."""
+    with psycopg.connect(db_url) as connection:
+        rows = connection.execute(
+            "SELECT state, count(*) FROM signature GROUP BY state"
+        ).fetchall()
+    return dict(rows)
+
+
+def flush_redis(url: str) -> None:
+    """Empty the benchmark's Redis db: rate-limit windows and queued tasks."""
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def queued_tasks(url: str) -> int:
+    """How many Celery messages wait in the default queue."""
+    client = redis.Redis.from_url(url)
+    try:
+        return client.llen("celery")
+    finally:
+        client.close()
