@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaign import cli, errors, i18n, security
 from campaign.config import load_config
-from campaign.extensions import babel, csrf, db, limiter, mail, migrate
+from campaign.extensions import babel, cache, csrf, db, limiter, mail, migrate
 from campaign.tasks import celery_init_app
 
 
@@ -42,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", "migrations"))
     csrf.init_app(app)
+    cache.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)

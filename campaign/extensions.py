@@ -1,6 +1,7 @@
 """Unbound extension objects, bound to the app in ``create_app``."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mail import Mail
@@ -31,5 +32,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
+# Per-process by default: hot, read-mostly values (a petition's id, its count).
+cache = Cache()
 # ProxyFix has already put the real client address in remote_addr.
 limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")

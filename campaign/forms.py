@@ -6,7 +6,7 @@ from functools import lru_cache
 import pycountry
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
@@ -53,7 +53,13 @@ def _countries_for(locale_name: str) -> tuple[tuple[str, str], ...]:
 
 def country_choices() -> list[tuple[str, str]]:
     """Select options for countries, named in the visitor's language."""
-    return [("", _l("Choose your country")), *_countries_for(str(get_locale()))]
+    return _choices_for(str(get_locale()))
+
+
+@lru_cache(maxsize=16)
+def _choices_for(locale_name: str) -> list[tuple[str, str]]:
+    """The options list for one locale, built once (the form is on a hot path)."""
+    return [("", gettext("Choose your country")), *_countries_for(locale_name)]
 
 
 def country_name(code: str) -> str:

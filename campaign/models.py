@@ -7,8 +7,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from campaign.extensions import db
-
 
 def now_utc() -> datetime:
     """Return the current time, timezone-aware, in UTC."""
@@ -47,10 +45,10 @@ class TimestampMixin:
     )
 
 
-def insert_for(model):
-    """An INSERT that knows ON CONFLICT, for the database in use.
+def insert_for(target, dialect_name: str):
+    """An INSERT that knows ON CONFLICT, for the named database.
 
     PostgreSQL and SQLite both support it; each dialect has its own construct.
     """
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(target)

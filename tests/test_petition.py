@@ -1,6 +1,7 @@
 """Signing a petition: the form, double opt-in, duplicates, counting."""
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -333,3 +334,20 @@ def test_recount_repairs_drift(client, app, inbox, runner):
     assert result.exit_code == 0, result.output
     assert f"{SLUG}: 1" in result.output
     assert count(client) == 1
+
+
+def test_public_count_is_cached_briefly_but_a_signer_sees_their_own(
+    app_factory, inbox
+):
+    app = app_factory(CACHE_TYPE="SimpleCache", COUNT_CACHE_SECONDS=1)
+    client = app.test_client()
+    assert count(client) == 0
+    sign(client)
+    client.get(path_of(inbox.link(inbox.messages[0])))
+    assert count(client) == 1  # the confirming process drops its cached count
+    with app.app_context():  # a confirmation handled by another process
+        db.session.execute(sa.text("UPDATE petition_counter_shard SET count = 5"))
+        db.session.commit()
+    assert count(client) == 1
+    time.sleep(1.1)
+    assert count(client) == 5

@@ -4,6 +4,7 @@ Each operation is one unit of work with one commit; email is queued only
 after that commit succeeds.
 """
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from kombu.exceptions import OperationalError as QueueUnavailable
 
-from campaign.extensions import db
+from campaign.extensions import cache, db
 from campaign.models import insert_for, now_utc
 from campaign.petition.models import (
     CounterShard,
@@ -54,6 +55,17 @@ class EmailNotQueued(Exception):
 
 
 @dataclass(frozen=True)
+class PetitionRef:
+    """What the hot paths need of a petition, small enough to cache."""
+
+    id: int
+    slug: str
+    title: str
+    goal: int
+    is_open: bool
+
+
+@dataclass(frozen=True)
 class PublicSigner:
     """What the public sees of a signer who chose to be shown."""
 
@@ -86,8 +98,19 @@ def client_key(address: str | None) -> str | None:
     return hmac.new(key, ip.packed, hashlib.sha256).hexdigest()
 
 
+@functools.cache
+def _insert_signature(dialect_name: str):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per database."""
+    table = Signature.__table__
+    return (
+        insert_for(table, dialect_name)
+        .on_conflict_do_nothing(index_elements=["petition_id", "canonical_email"])
+        .returning(table.c.id)
+    )
+
+
 def sign_petition(
-    petition: Petition,
+    petition: Petition | PetitionRef,
     *,
     name: str,
     email: str,
@@ -109,25 +132,23 @@ def sign_petition(
     canonical = canonical_email(email)
     now = now_utc()
     inserted = db.session.execute(
-        insert_for(Signature)
-        .values(
-            petition_id=petition.id,
-            name=name,
-            email=email,
-            canonical_email=canonical,
-            country=country,
-            comment=comment or None,
-            join_list=join_list,
-            public=public,
-            locale=locale,
-            state=SignatureState.PENDING,
-            ip_key=client_key(client_ip),
-            notified_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["petition_id", "canonical_email"])
-        .returning(Signature.id)
+        _insert_signature(db.engine.dialect.name),
+        {
+            "petition_id": petition.id,
+            "name": name,
+            "email": email,
+            "canonical_email": canonical,
+            "country": country,
+            "comment": comment or None,
+            "join_list": join_list,
+            "public": public,
+            "locale": locale,
+            "state": SignatureState.PENDING,
+            "ip_key": client_key(client_ip),
+            "notified_at": now,
+            "created_at": now,
+            "updated_at": now,
+        },
     ).scalar()
     if inserted is not None:
         signature_id, notice = inserted, "confirm"
@@ -187,7 +208,8 @@ def confirm_signature(token: str) -> Signature:
     if moved:
         add_to_count(signature.petition_id, moved)
     db.session.commit()
-    db.session.refresh(signature)
+    if moved:  # this process at least shows the signer their own signature
+        cache.delete(_count_key(signature.petition_id))
     return signature
 
 
@@ -195,7 +217,7 @@ def add_to_count(petition_id: int, amount: int) -> None:
     """Add to one random shard of the petition's counter (in the caller's unit)."""
     shard = random.randrange(current_app.config["COUNTER_SHARDS"])  # noqa: S311
     db.session.execute(
-        insert_for(CounterShard)
+        insert_for(CounterShard, db.engine.dialect.name)
         .values(petition_id=petition_id, shard=shard, count=amount)
         .on_conflict_do_update(
             index_elements=["petition_id", "shard"],
@@ -204,14 +226,56 @@ def add_to_count(petition_id: int, amount: int) -> None:
     )
 
 
-def confirmed_count(petition: Petition) -> int:
+def confirmed_count(petition_id: int) -> int:
     """The petition's confirmed signatures, summed from its counter shards."""
     total = db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(CounterShard.count), 0)).where(
-            CounterShard.petition_id == petition.id
+            CounterShard.petition_id == petition_id
         )
     )
     return int(total)
+
+
+def _count_key(petition_id: int) -> str:
+    """Cache key of a petition's public count."""
+    return f"petition-count/{petition_id}"
+
+
+def _cached(key: str, compute):
+    """A value from the cache, computed and kept for COUNT_CACHE_SECONDS if absent."""
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if value is not None:
+            timeout = current_app.config["COUNT_CACHE_SECONDS"]
+            cache.set(key, value, timeout=timeout)
+    return value
+
+
+def public_count(petition_id: int) -> int:
+    """The confirmed count as the public sees it: at most a few seconds old."""
+    return _cached(_count_key(petition_id), lambda: confirmed_count(petition_id))
+
+
+def petition_ref(slug: str) -> PetitionRef | None:
+    """The few facts signing and counting need, cached for a few seconds."""
+
+    def load() -> PetitionRef | None:
+        row = db.session.execute(
+            sa.select(
+                Petition.id,
+                Petition.slug,
+                Petition.title,
+                Petition.goal,
+                Petition.state,
+            ).where(Petition.slug == slug)
+        ).first()
+        if row is None:
+            return None
+        is_open = row.state is PetitionState.OPEN
+        return PetitionRef(row.id, row.slug, row.title, row.goal, is_open)
+
+    return _cached(f"petition-ref/{slug}", load)
 
 
 def recount(petition: Petition) -> int:

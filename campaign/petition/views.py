@@ -31,12 +31,17 @@ def petition_or_404(slug: str):
     return services.get_petition(slug) or abort(404)
 
 
+def ref_or_404(slug: str) -> services.PetitionRef:
+    """The cached facts of the petition with this slug, or a 404 page."""
+    return services.petition_ref(slug) or abort(404)
+
+
 def petition_panel(petition, form: SignForm | None = None) -> dict:
     """What any page showing a petition and its sign form needs."""
     return {
         "petition": petition,
         "form": form or SignForm(),
-        "count": services.confirmed_count(petition),
+        "count": services.public_count(petition.id),
         "signers": services.latest_public_signers(petition),
         "share_url": external_url("petition.show", slug=petition.slug),
     }
@@ -54,11 +59,11 @@ def show(slug: str):
 @limiter.limit(sign_rate_limit)
 def sign(slug: str):
     """Take a signature; every outcome that stores one looks the same."""
-    petition = petition_or_404(slug)
+    petition = ref_or_404(slug)
     form = SignForm()
     if not form.validate_on_submit():
-        page = render_template("petition/show.html", **petition_panel(petition, form))
-        return page, 400
+        panel = petition_panel(petition_or_404(slug), form)
+        return render_template("petition/show.html", **panel), 400
     try:
         services.sign_petition(
             petition,
@@ -81,13 +86,13 @@ def sign(slug: str):
 @bp.get("/<slug>/check-email")
 def check_email(slug: str):
     """Ask the signer to click the link we emailed."""
-    return render_template("petition/check_email.html", petition=petition_or_404(slug))
+    return render_template("petition/check_email.html", petition=ref_or_404(slug))
 
 
 @bp.get("/<slug>/confirm/<token>")
 def confirm(slug: str, token: str):
     """Confirm a signature from the emailed link, then thank the signer."""
-    petition = petition_or_404(slug)
+    petition = ref_or_404(slug)
     try:
         services.confirm_signature(token)
     except ExpiredLink:
@@ -113,9 +118,9 @@ def thanks(slug: str):
 @bp.get("/<slug>/count.json")
 def count(slug: str):
     """The confirmed count and goal, cacheable by browsers and proxies."""
-    petition = petition_or_404(slug)
+    petition = ref_or_404(slug)
     response = jsonify(
-        slug=petition.slug, count=services.confirmed_count(petition), goal=petition.goal
+        slug=petition.slug, count=services.public_count(petition.id), goal=petition.goal
     )
     response.cache_control.public = True
     response.cache_control.max_age = 5

@@ -21,7 +21,7 @@ def story_title(app) -> str:
 def counted(app) -> int:
     """The petition's confirmed count, read from the database."""
     with app.app_context():
-        return confirmed_count(get_petition(SLUG))
+        return confirmed_count(get_petition(SLUG).id)
 
 
 def shown_count(page: Page) -> Locator:
