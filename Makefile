@@ -24,11 +24,13 @@ run: install
 	$(BIN)/flask campaign seed
 	@echo "Serving on http://$(HOST):$(PORT) (mail is written to instance/mail/)"
 	@bash -c 'trap "kill 0" EXIT; \
-	  $(BIN)/celery --app=wsgi:celery worker --pool=solo --loglevel=info & \
+	  $(BIN)/celery --app=wsgi:celery worker --pool=solo --loglevel=info \
+	    --beat --schedule=instance/celerybeat-schedule & \
 	  $(BIN)/flask run --host $(HOST) --port $(PORT)'
 
 worker: install
-	$(BIN)/celery --app=wsgi:celery worker --loglevel=info
+	$(BIN)/celery --app=wsgi:celery worker --loglevel=info \
+	  --beat --schedule=instance/celerybeat-schedule
 
 test: install
 	$(BIN)/python -m pytest

@@ -78,6 +78,14 @@ class Config:
     CONFIRM_TOKEN_MAX_AGE = 14 * 24 * 3600
     # Resend a confirmation or an "already signed" notice at most this often.
     NOTICE_INTERVAL = 600
+    # The signer-email outbox (campaign/petition/notices.py): how often the
+    # beat runs the sender, how often one web process may ask for a run,
+    # emails per batch (one SMTP connection each), when a crashed run's claim
+    # is retaken.
+    NOTICE_POLL_SECONDS = 5
+    NOTICE_KICK_INTERVAL = 1.0
+    NOTICE_BATCH_SIZE = 200
+    NOTICE_CLAIM_TIMEOUT = 300
     COUNTER_SHARDS = 16
     HSTS = False
     SESSION_COOKIE_HTTPONLY = True
@@ -96,6 +104,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = True
     CELERY_TASK_ALWAYS_EAGER = True
     CACHE_TYPE = "NullCache"  # tests see every change at once
+    NOTICE_KICK_INTERVAL = 0  # every signature asks for a sender run
 
 
 class ProductionConfig(Config):
@@ -128,6 +137,7 @@ ENV_STRINGS = [
     "MAIL_DEFAULT_SENDER",
     "SIGN_RATE_LIMIT",
     "CACHE_TYPE",
+    "CACHE_REDIS_URL",
 ]
 ENV_INTS = [
     "MAIL_PORT",
@@ -137,6 +147,9 @@ ENV_INTS = [
     "NOTICE_INTERVAL",
     "COUNTER_SHARDS",
     "COUNT_CACHE_SECONDS",
+    "NOTICE_POLL_SECONDS",
+    "NOTICE_BATCH_SIZE",
+    "NOTICE_CLAIM_TIMEOUT",
 ]
 ENV_BOOLS = ["MAIL_USE_TLS", "MAIL_USE_SSL", "HSTS"]
 
@@ -188,6 +201,12 @@ def finish_config(app, name: str) -> None:
         "task_acks_late": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
+        "beat_schedule": {
+            "send-due-signer-emails": {
+                "task": "campaign.petition.tasks.send_due_notices",
+                "schedule": float(config["NOTICE_POLL_SECONDS"]),
+            }
+        },
     }
     config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     config.setdefault("MAIL_DIR", str(Path(app.instance_path) / "mail"))

@@ -1,7 +1,8 @@
 """The one path for outgoing mail: render .txt and .html templates, deliver.
 
-Callers never send inside a request: a feature's Celery task calls
-``send_email`` in the worker, after the database commit that queued it.
+Callers never send inside a request: a feature's Celery task renders with
+``build_message`` and sends through ``sending()`` in the worker, after the
+database commit that made the email due.
 Delivery goes to SMTP (Flask-Mail) or, in the embedded default, to ``.eml``
 files under ``instance/mail/`` with the message's links logged.
 """
@@ -10,6 +11,7 @@ import logging
 import re
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -43,15 +45,22 @@ def deliver_to_file(message: Message) -> Path:
     return path
 
 
-def deliver_by_smtp(message: Message) -> None:
-    """Send the message through the configured SMTP server."""
-    mail.send(message)
+@contextmanager
+def smtp_connection():
+    """One SMTP connection for many messages; yields its send function."""
+    with mail.connect() as connection:
+        yield connection.send
 
 
-BACKENDS = {"file": deliver_to_file, "smtp": deliver_by_smtp}
+@contextmanager
+def file_writer():
+    """The file backend's equivalent of a connection."""
+    yield deliver_to_file
 
 
-def send_email(to: str, subject: str, template: str, **context) -> None:
-    """Render and deliver one email through the configured backend."""
-    message = build_message(to, subject, template, **context)
-    BACKENDS[current_app.config["MAIL_BACKEND"]](message)
+BACKENDS = {"file": file_writer, "smtp": smtp_connection}
+
+
+def sending():
+    """A context yielding ``send(message)`` for the configured backend."""
+    return BACKENDS[current_app.config["MAIL_BACKEND"]]()

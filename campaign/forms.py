@@ -10,6 +10,10 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
+# Control characters (NUL above all: PostgreSQL refuses it in text); a comment
+# may keep its line breaks and tabs.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 URL_LIKE = re.compile(r"://|www\.|[a-z0-9-]+\.[a-z]{2,}/", re.IGNORECASE)
 FORMULA_START = ("=", "+", "-", "@")
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
@@ -29,10 +33,18 @@ def valid_email(form, field) -> None:
 def plain_name(form, field) -> None:
     """Refuse names that hold links or start like a spreadsheet formula."""
     value = field.data or ""
+    if CONTROL.search(value):
+        raise ValidationError(_l("Your name can't contain control characters."))
     if value.startswith(FORMULA_START):
         raise ValidationError(_l("Your name can't start with = + - or @."))
     if URL_LIKE.search(value):
         raise ValidationError(_l("Your name can't contain a web address."))
+
+
+def plain_text(form, field) -> None:
+    """Refuse invisible control characters in free text."""
+    if CONTROL_BUT_LINES.search(field.data or ""):
+        raise ValidationError(_l("Remove the invisible control characters."))
 
 
 def strip(value):

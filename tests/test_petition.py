@@ -97,6 +97,10 @@ def test_choices_are_stored(client, app):
         ({"name": "+44 123"}, "can't start with = + - or @"),
         ({"name": "-dash"}, "can't start with = + - or @"),
         ({"name": "@handle"}, "can't start with = + - or @"),
+        ({"name": "Ada\x00Lovelace"}, "can't contain control characters"),
+        ({"comment": "nul\x00byte"}, "Remove the invisible control characters."),
+        ({"email": "ada\x00@example.org"}, "Enter an email address like"),
+        ({"email": "a" * 300 + "@example.org"}, "Enter an email address like"),
         ({"email": ""}, "Enter your email address."),
         ({"email": "not-an-email"}, "Enter an email address like name@example.org."),
         ({"email": "a@b"}, "Enter an email address like name@example.org."),
@@ -336,9 +340,7 @@ def test_recount_repairs_drift(client, app, inbox, runner):
     assert count(client) == 1
 
 
-def test_public_count_is_cached_briefly_but_a_signer_sees_their_own(
-    app_factory, inbox
-):
+def test_public_count_is_cached_briefly_but_a_signer_sees_their_own(app_factory, inbox):
     app = app_factory(CACHE_TYPE="SimpleCache", COUNT_CACHE_SECONDS=1)
     client = app.test_client()
     assert count(client) == 0

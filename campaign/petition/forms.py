@@ -9,6 +9,7 @@ from campaign.forms import (
     COUNTRY_CODES,
     country_choices,
     plain_name,
+    plain_text,
     strip,
     valid_email,
 )
@@ -26,6 +27,7 @@ class SignForm(FlaskForm):
             DataRequired(_l("Enter your name.")),
             Length(max=255, message=_l("Your name must be 255 characters or fewer.")),
             plain_name,
+            plain_text,
         ],
         render_kw={"autocomplete": "name", "maxlength": 255},
     )
@@ -54,6 +56,7 @@ class SignForm(FlaskForm):
                 max=COMMENT_MAX,
                 message=_l("Keep your comment to %(max)d characters.", max=COMMENT_MAX),
             ),
+            plain_text,
         ],
         render_kw={"maxlength": COMMENT_MAX, "rows": 3},
     )

@@ -26,6 +26,13 @@ class SignatureState(enum.Enum):
     FRAUDULENT = "fraudulent"  # removed as abuse
 
 
+class Notice(enum.Enum):
+    """An email due to a signer, waiting for the sender task."""
+
+    CONFIRM = "confirm"  # the confirmation link (first attempt, or again)
+    ALREADY_SIGNED = "already_signed"  # a repeat after confirming
+
+
 def enum_column(enum_cls: type[enum.Enum]) -> sa.Enum:
     """Store an enum by its value, as a portable string column."""
     return sa.Enum(
@@ -71,6 +78,13 @@ class Signature(TimestampMixin, db.Model):
         sa.UniqueConstraint("petition_id", "canonical_email"),
         # The latest public signers, read on every petition page.
         sa.Index("ix_signature_public_latest", "petition_id", "state", "validated_at"),
+        # The outbox: only rows with an email due are indexed.
+        sa.Index(
+            "ix_signature_notice_due",
+            "id",
+            postgresql_where=sa.text("notice IS NOT NULL"),
+            sqlite_where=sa.text("notice IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,6 +106,11 @@ class Signature(TimestampMixin, db.Model):
     ip_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # When we last emailed this address about this signature (throttles resends).
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The email due to this signer, if any; the sender task clears it once sent.
+    notice: Mapped[Notice | None] = mapped_column(enum_column(Notice))
+    # Which sender run has taken the email, and when (a stale claim is retaken).
+    notice_claim: Mapped[str | None] = mapped_column(sa.String(32))
+    notice_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     petition = relationship("Petition")
 

@@ -8,29 +8,26 @@ import functools
 import hashlib
 import hmac
 import ipaddress
-import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from kombu.exceptions import OperationalError as QueueUnavailable
 
 from campaign.extensions import cache, db
 from campaign.models import insert_for, now_utc
 from campaign.petition.models import (
     CounterShard,
+    Notice,
     Petition,
     PetitionState,
     Signature,
     SignatureState,
 )
-from campaign.petition.tasks import send_signature_email
+from campaign.petition.tasks import kick_sender
 from campaign.petition.tokens import signature_from_token
 from campaign.text import first_name, render_markdown
-
-log = logging.getLogger(__name__)
 
 # Providers that deliver "a.b+tag@" to "ab@": one person, one signature.
 DOTLESS_DOMAINS = {"gmail.com", "googlemail.com"}
@@ -48,10 +45,6 @@ PLUS_TAG_DOMAINS = DOTLESS_DOMAINS | {
 
 class PetitionClosed(Exception):
     """The petition no longer takes signatures."""
-
-
-class EmailNotQueued(Exception):
-    """The signature is stored but its email could not be queued."""
 
 
 @dataclass(frozen=True)
@@ -131,38 +124,46 @@ def sign_petition(
         raise PetitionClosed
     canonical = canonical_email(email)
     now = now_utc()
-    inserted = db.session.execute(
-        _insert_signature(db.engine.dialect.name),
-        {
-            "petition_id": petition.id,
-            "name": name,
-            "email": email,
-            "canonical_email": canonical,
-            "country": country,
-            "comment": comment or None,
-            "join_list": join_list,
-            "public": public,
-            "locale": locale,
-            "state": SignatureState.PENDING,
-            "ip_key": client_key(client_ip),
-            "notified_at": now,
-            "created_at": now,
-            "updated_at": now,
-        },
-    ).scalar()
-    if inserted is not None:
-        signature_id, notice = inserted, "confirm"
-    else:
-        signature_id, notice = _claim_repeat_notice(petition, canonical, now)
+    # Straight to the connection: a Core statement needs no ORM machinery.
+    inserted = (
+        db.session.connection()
+        .execute(
+            _insert_signature(db.engine.dialect.name),
+            {
+                "petition_id": petition.id,
+                "name": name,
+                "email": email,
+                "canonical_email": canonical,
+                "country": country,
+                "comment": comment or None,
+                "join_list": join_list,
+                "public": public,
+                "locale": locale,
+                "state": SignatureState.PENDING,
+                "ip_key": client_key(client_ip),
+                "notified_at": now,
+                "notice": Notice.CONFIRM,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        .scalar()
+    )
+    due = inserted is not None or _repeat_notice_due(petition, canonical, now)
     db.session.commit()
-    if notice:
-        _queue_notice(signature_id, notice)
+    if due:
+        kick_sender()
 
 
-def _claim_repeat_notice(petition, canonical, now) -> tuple[int | None, str | None]:
-    """For a repeat attempt, decide which email (if any) goes out, atomically."""
+def _repeat_notice_due(petition, canonical: str, now) -> bool:
+    """For a repeat attempt, make the right email due (if any), atomically.
+
+    Still pending: the link again. Confirmed: an "already signed" notice.
+    Removed by an organiser, or emailed within NOTICE_INTERVAL: nothing.
+    """
     interval = timedelta(seconds=current_app.config["NOTICE_INTERVAL"])
-    row = db.session.execute(
+    pending = Signature.state == SignatureState.PENDING
+    moved = db.session.execute(
         sa.update(Signature)
         .where(
             Signature.petition_id == petition.id,
@@ -172,28 +173,18 @@ def _claim_repeat_notice(petition, canonical, now) -> tuple[int | None, str | No
                 Signature.notified_at.is_(None), Signature.notified_at < now - interval
             ),
         )
-        .values(notified_at=now)
-        .returning(Signature.id, Signature.state)
-    ).first()
-    if row is None:
-        return None, None
-    notice = "confirm" if row.state is SignatureState.PENDING else "already_signed"
-    return row.id, notice
-
-
-def _queue_notice(signature_id: int, notice: str) -> None:
-    """Queue the email; if the queue is down, let the next attempt retry."""
-    try:
-        send_signature_email.delay(signature_id, notice)
-    except QueueUnavailable as error:
-        log.exception("Could not queue %s email for signature %s", notice, signature_id)
-        db.session.execute(
-            sa.update(Signature)
-            .where(Signature.id == signature_id)
-            .values(notified_at=None)
+        .values(
+            notified_at=now,
+            notice=sa.case(
+                (pending, Notice.CONFIRM.value), else_=Notice.ALREADY_SIGNED.value
+            ),
+            # A newer email supersedes one a sender run may hold.
+            notice_claim=None,
+            notice_claimed_at=None,
         )
-        db.session.commit()
-        raise EmailNotQueued from error
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return bool(moved)
 
 
 def confirm_signature(token: str) -> Signature:

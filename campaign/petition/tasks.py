@@ -1,50 +1,98 @@
-"""Petition emails, sent by the worker after the signing commit."""
+"""Signer emails, sent by the worker from the outbox (see notices.py)."""
 
+import logging
 import smtplib
+import threading
+import time
 
 from celery import shared_task
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from kombu.exceptions import OperationalError as QueueUnavailable
 
-from campaign.email import send_email
-from campaign.extensions import db
-from campaign.petition.models import Signature
+from campaign.email import build_message, sending
+from campaign.petition import notices
+from campaign.petition.models import Notice, Signature
 from campaign.petition.tokens import confirmation_token
 from campaign.text import first_name
 from campaign.urls import external_url
 
+log = logging.getLogger(__name__)
+_kick_lock = threading.Lock()
+_last_kick = 0.0
+
 SUBJECTS = {
-    "confirm": lambda: _("Please confirm your signature"),
-    "already_signed": lambda: _("You have already signed this petition"),
+    Notice.CONFIRM: lambda: _("Please confirm your signature"),
+    Notice.ALREADY_SIGNED: lambda: _("You have already signed this petition"),
 }
+# Failures that mean "try again later", as opposed to a refused address.
+TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
 
 
-@shared_task(
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=12,
-)
-def send_signature_email(signature_id: int, notice: str) -> None:
-    """Email a signer their confirmation link or an "already signed" notice."""
-    signature = db.session.get(Signature, signature_id)
-    if signature is None:  # erased since it was queued
-        return
+def kick_sender() -> None:
+    """Ask a worker to send due emails now, unless this process asked just now."""
+    global _last_kick
+    interval = current_app.config["NOTICE_KICK_INTERVAL"]
+    with _kick_lock:
+        now = time.monotonic()
+        if interval and now - _last_kick < interval:
+            return
+        _last_kick = now
+    try:
+        send_due_notices.delay()
+    except QueueUnavailable:
+        # The email stays due: the beat schedule or the next kick sends it.
+        log.warning("Queue unreachable; signer emails wait for the next run.")
+
+
+@shared_task
+def send_due_notices() -> int:
+    """Send every due signer email, batch by batch; return how many went out."""
+    sent = 0
+    batch_size = current_app.config["NOTICE_BATCH_SIZE"]
+    while True:
+        claim, batch = notices.claim_due(batch_size)
+        if not batch:
+            return sent
+        try:
+            sent += _send_batch(claim, batch)
+        except TEMPORARY:
+            log.warning(
+                "SMTP unavailable; %d emails wait for the next run.", len(batch)
+            )
+            notices.release(claim)
+            return sent
+
+
+def _send_batch(claim: str, batch: list[Signature]) -> int:
+    """Send one claimed batch over one connection, clearing each row as it goes."""
+    # Render first: each row's commit below would expire the loaded objects.
+    messages = [(signature.id, _message(signature)) for signature in batch]
+    with sending() as send:
+        for signature_id, message in messages:
+            try:
+                send(message)
+            except smtplib.SMTPRecipientsRefused:
+                log.warning("Address refused for signature %s", signature_id)
+            notices.mark_sent(signature_id, claim)
+    return len(messages)
+
+
+def _message(signature: Signature):
+    """The email due to this signer, in the language they signed in."""
     petition = signature.petition
     with force_locale(signature.locale):
-        _send(signature, petition, notice)
-
-
-def _send(signature: Signature, petition, notice: str) -> None:
-    """Render and send one petition email in the current locale."""
-    send_email(
-        signature.email,
-        SUBJECTS[notice](),
-        f"petition/{notice}",
-        name=first_name(signature.name),
-        petition=petition,
-        petition_url=external_url("petition.show", slug=petition.slug),
-        confirm_url=external_url(
-            "petition.confirm", slug=petition.slug, token=confirmation_token(signature)
-        ),
-    )
+        return build_message(
+            signature.email,
+            SUBJECTS[signature.notice](),
+            f"petition/{signature.notice.value}",
+            name=first_name(signature.name),
+            petition=petition,
+            petition_url=external_url("petition.show", slug=petition.slug),
+            confirm_url=external_url(
+                "petition.confirm",
+                slug=petition.slug,
+                token=confirmation_token(signature),
+            ),
+        )

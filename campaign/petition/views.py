@@ -78,8 +78,6 @@ def sign(slug: str):
         )
     except services.PetitionClosed:
         return render_template("petition/closed.html", petition=petition), 409
-    except services.EmailNotQueued:
-        return render_template("petition/not_queued.html", petition=petition), 503
     return redirect(url_for("petition.check_email", slug=slug), 303)
 
 
