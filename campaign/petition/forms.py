@@ -20,6 +20,11 @@ COMMENT_MAX = 500
 class SignForm(FlaskForm):
     """Name, email, country, an optional comment and two unticked choices."""
 
+    class Meta:
+        # CSRFProtect already checks every POST before the view runs; checking
+        # (and minting a token) again in the form would double the cost.
+        csrf = False
+
     name = StringField(
         _l("Full name"),
         filters=[strip],
