@@ -7,7 +7,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaign import cli, errors, i18n, security
 from campaign.config import load_config
-from campaign.extensions import babel, cache, csrf, db, limiter, mail, migrate
+from campaign.extensions import (
+    babel,
+    cache,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    mail,
+    migrate,
+)
 from campaign.tasks import celery_init_app
 
 
@@ -43,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", "migrations"))
     csrf.init_app(app)
     cache.init_app(app)
+    login_manager.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -54,8 +64,9 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     from campaign.donate.views import bp as donate_bp
     from campaign.health.views import bp as health_bp
+    from campaign.organiser.views import bp as organiser_bp
     from campaign.petition.views import bp as petition_bp
     from campaign.story.views import bp as story_bp
 
-    for blueprint in (story_bp, petition_bp, donate_bp, health_bp):
+    for blueprint in (story_bp, petition_bp, donate_bp, organiser_bp, health_bp):
         app.register_blueprint(blueprint)

@@ -6,6 +6,8 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from campaign.extensions import db
+from campaign.organiser import services as organisers
+from campaign.organiser.models import Role
 from campaign.petition import services as petitions
 from campaign.petition.models import Petition
 from campaign.story.services import upsert_story
@@ -43,6 +45,25 @@ def recount(slug: str | None) -> None:
         raise click.ClickException(f"No petition {slug!r}.")
     for petition in found:
         click.echo(f"{petition.slug}: {petitions.recount(petition)}")
+
+
+@group.command("create-organiser")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.STAFF.value,
+    show_default=True,
+    help="admin: everything; staff: read, export, moderate.",
+)
+def create_organiser(email: str, role: str) -> None:
+    """Add an organiser; the password is asked for, never taken as an argument."""
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        organisers.create_organiser(email, password, Role(role))
+    except organisers.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Organiser {email.strip().lower()} ({role}) can now sign in.")
 
 
 def register(app: Flask) -> None:

@@ -73,6 +73,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 6 * 3600
     PROXY_FIX_X_FOR = 0
     SIGN_RATE_LIMIT = "10 per minute;100 per hour"
+    # Sign-in attempts, counted per client address and per account.
+    LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
     # X-RateLimit-* headers would cost a storage read on every limited request.
     RATELIMIT_HEADERS_ENABLED = False
     CONFIRM_TOKEN_MAX_AGE = 14 * 24 * 3600
@@ -136,6 +138,7 @@ ENV_STRINGS = [
     "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER",
     "SIGN_RATE_LIMIT",
+    "LOGIN_RATE_LIMIT",
     "CACHE_TYPE",
     "CACHE_REDIS_URL",
 ]

@@ -4,6 +4,7 @@ from flask_babel import Babel
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,6 +33,9 @@ migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
+login_manager = LoginManager()
+login_manager.login_view = "organiser.login"
+login_manager.session_protection = "basic"
 # Per-process by default: hot, read-mostly values (a petition's id, its count).
 cache = Cache()
 # ProxyFix has already put the real client address in remote_addr.

@@ -8,6 +8,7 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
 # Control characters (NUL above all: PostgreSQL refuses it in text); a comment
@@ -63,15 +64,16 @@ def _countries_for(locale_name: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs, key=lambda pair: pair[1]))
 
 
-def country_choices() -> list[tuple[str, str]]:
+def country_choices() -> list[SelectChoice]:
     """Select options for countries, named in the visitor's language."""
     return _choices_for(str(get_locale()))
 
 
 @lru_cache(maxsize=16)
-def _choices_for(locale_name: str) -> list[tuple[str, str]]:
+def _choices_for(locale_name: str) -> list[SelectChoice]:
     """The options list for one locale, built once (the form is on a hot path)."""
-    return [("", gettext("Choose your country")), *_countries_for(locale_name)]
+    pairs = [("", gettext("Choose your country")), *_countries_for(locale_name)]
+    return [SelectChoice(code, name) for code, name in pairs]
 
 
 def country_name(code: str) -> str:

@@ -320,6 +320,18 @@ def petition_for_story(story_id: int) -> Petition | None:
     return db.session.scalars(query.limit(1)).first()
 
 
+def update_petition(petition: Petition, **fields) -> Petition:
+    """Apply an organiser's edit; the public page shows it within seconds."""
+    for name, value in fields.items():
+        setattr(petition, name, value)
+    if "state" in fields:
+        petition.state = PetitionState(fields["state"])
+    petition.body_html = render_markdown(petition.body_markdown)
+    db.session.commit()
+    cache.delete(f"petition-ref/{petition.slug}")
+    return petition
+
+
 def upsert_petition(meta: dict, body: str, story_id: int | None) -> Petition:
     """Create the petition from content, or leave an existing one as it is."""
     petition = get_petition(meta["slug"])

@@ -1,0 +1,1 @@
+"""The organisers' private area: sign-in, dashboard, exports, data care."""

@@ -1,0 +1,89 @@
+"""Organiser forms: sign-in, password, petition editing."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
+
+from campaign.forms import strip
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField(
+        _l("Email"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=320)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=1000)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class PasswordForm(FlaskForm):
+    """Current password, then the new one twice."""
+
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        _l("New password (at least 12 characters)"),
+        validators=[
+            DataRequired(_l("Enter a new password.")),
+            Length(min=12, max=1000, message=_l("Use at least 12 characters.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    repeat = PasswordField(
+        _l("New password again"),
+        validators=[EqualTo("new", message=_l("The two new passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PetitionForm(FlaskForm):
+    """What organisers may change about a petition."""
+
+    title = StringField(
+        _l("Title"),
+        filters=[strip],
+        validators=[DataRequired(_l("Give the petition a title.")), Length(max=300)],
+    )
+    target = StringField(
+        _l("Addressed to"),
+        filters=[strip],
+        validators=[DataRequired(_l("Say whom the petition asks.")), Length(max=500)],
+    )
+    body_markdown = TextAreaField(
+        _l("Petition text (Markdown)"),
+        validators=[DataRequired(_l("Write the petition text.")), Length(max=20000)],
+        render_kw={"rows": 12},
+    )
+    goal = IntegerField(
+        _l("Goal (signatures)"),
+        validators=[
+            DataRequired(_l("Set a goal.")),
+            NumberRange(min=1, max=100_000_000, message=_l("Set a goal above zero.")),
+        ],
+    )
+    state = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("open", _l("Open: taking signatures")),
+            SelectChoice("closed", _l("Closed")),
+        ],
+    )

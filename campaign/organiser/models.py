@@ -1,0 +1,71 @@
+"""Organiser accounts and the audit log of what they take out."""
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.extensions import db
+from campaign.models import TimestampMixin, UTCDateTime, now_utc
+from campaign.petition.models import enum_column
+
+
+class Role(enum.Enum):
+    """What an organiser may do."""
+
+    ADMIN = "admin"  # everything, including accounts and erasure
+    STAFF = "staff"  # read, export, moderate
+
+
+def new_session_token() -> str:
+    """A random token naming one generation of an organiser's sessions."""
+    return secrets.token_urlsafe(24)
+
+
+class Organiser(UserMixin, TimestampMixin, db.Model):
+    """Someone who runs the campaign."""
+
+    __tablename__ = "organiser"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.STAFF)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Changing it (new password, sign-out everywhere) ends every session.
+    session_token: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, default=new_session_token
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def get_id(self) -> str:
+        """Sessions carry the token, not the id, so they can be revoked."""
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        """Deactivated organisers cannot sign in."""
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether this organiser may manage accounts and erase data."""
+        return self.role is Role.ADMIN
+
+
+class AuditEntry(db.Model):
+    """Who took what out of the site, and when."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    organiser_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organiser.id"))
+    action: Mapped[str] = mapped_column(sa.String(64))
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    rows: Mapped[int | None]
+
+    organiser = relationship("Organiser")

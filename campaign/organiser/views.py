@@ -1,0 +1,154 @@
+"""Organiser pages under /organiser/: every one needs a signed-in organiser."""
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from campaign.extensions import db, limiter, login_manager
+from campaign.organiser import services
+from campaign.organiser.forms import LoginForm, PasswordForm, PetitionForm
+from campaign.organiser.stats import petition_stats
+from campaign.petition import services as petitions
+from campaign.petition.models import Petition
+
+bp = Blueprint("organiser", __name__, url_prefix="/organiser")
+
+
+@login_manager.user_loader
+def load_organiser(token: str):
+    """The organiser a session names, if that session is still valid."""
+    return services.load_by_session_token(token)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Anonymous: data requests get 401, pages a redirect to sign in."""
+    offered = ["text/html", "application/json", "text/csv"]
+    preferred = request.accept_mimetypes.best_match(offered, default="text/html")
+    if request.path.endswith((".csv", ".json")) or preferred != "text/html":
+        abort(401)
+    return redirect(url_for("organiser.login", next=request.full_path))
+
+
+@bp.after_request
+def never_cache(response):
+    """Organiser pages hold supporters' data: no browser or proxy keeps them."""
+    response.cache_control.no_store = True
+    response.cache_control.private = True
+    return response
+
+
+def login_rate_limit() -> str:
+    """Sign-in attempts allowed per client address and per account."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def submitted_email() -> str:
+    """The account a sign-in attempt is for: its own rate-limit bucket."""
+    return "login:" + request.form.get("email", "").strip().lower()
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: only a path inside the organiser area."""
+    if target and not urlsplit(target).netloc and target.startswith("/organiser/"):
+        return target
+    return url_for("organiser.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+@limiter.limit(login_rate_limit, methods=["POST"], key_func=submitted_email)
+def login():
+    """Sign in with email and password."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            organiser = services.authenticate(form.email.data, form.password.data)
+        except services.LoginFailed:
+            form.password.errors.append(_("That email and password don't match."))
+        else:
+            session.clear()  # nothing from before sign-in carries over
+            login_user(organiser)
+            return redirect(safe_next(request.args.get("next")))
+    status = 400 if form.errors else 200
+    return render_template("organiser/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out of this browser."""
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."))
+    return redirect(url_for("organiser.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change your password; your other sessions end."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.new.data)
+        except services.AccountError as error:
+            form.current.errors.append(str(error))
+        else:
+            login_user(current_user)  # this session carries the new token
+            flash(_("Your password is changed. Other sessions are signed out."))
+            return redirect(url_for("organiser.dashboard"))
+    status = 400 if form.errors else 200
+    return render_template("organiser/password.html", form=form), status
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    """Every petition at a glance."""
+    found = db.session.scalars(sa.select(Petition).order_by(Petition.id)).all()
+    rows = [(petition, petition_stats(petition)) for petition in found]
+    return render_template("organiser/dashboard.html", rows=rows)
+
+
+@bp.get("/petitions/<slug>")
+@login_required
+def petition(slug: str):
+    """One petition in detail: counts, chart, countries, latest signatures."""
+    found = petitions.get_petition(slug) or abort(404)
+    return render_template(
+        "organiser/petition.html", petition=found, stats=petition_stats(found)
+    )
+
+
+@bp.route("/petitions/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_petition(slug: str):
+    """Change a petition's wording, goal or status."""
+    found = petitions.get_petition(slug) or abort(404)
+    form = PetitionForm(obj=found, state=found.state.value)
+    if form.validate_on_submit():
+        petitions.update_petition(found, **form_fields(form))
+        flash(_("The petition is saved."))
+        return redirect(url_for("organiser.petition", slug=slug))
+    status = 400 if form.errors else 200
+    return render_template("organiser/edit.html", petition=found, form=form), status
+
+
+def form_fields(form: PetitionForm) -> dict:
+    """The edited values, by field name."""
+    names = ["title", "target", "body_markdown", "goal", "state"]
+    return {name: getattr(form, name).data for name in names}

@@ -1,0 +1,271 @@
+"""The organiser area: sign-in, access control, dashboard, petition editing."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from campaign.config import ProductionConfig
+from campaign.extensions import db
+from campaign.organiser.models import Organiser, Role
+from campaign.organiser.services import create_organiser
+from tests.helpers import SLUG, csrf_token, sign
+
+PASSWORD = "correct horse battery staple"
+PAGES = [
+    "/organiser/",
+    "/organiser/password",
+    f"/organiser/petitions/{SLUG}",
+    f"/organiser/petitions/{SLUG}/edit",
+]
+
+
+def add_organiser(app, email="org@example.org", role=Role.STAFF) -> str:
+    """Create an organiser account; return its email."""
+    with app.app_context():
+        create_organiser(email, PASSWORD, role)
+    return email
+
+
+def log_in(client, email="org@example.org", password=PASSWORD, headers=None):
+    """Sign in through the form, as an organiser would."""
+    token = csrf_token(client, "/organiser/login")
+    return client.post(
+        "/organiser/login",
+        data={"csrf_token": token, "email": email, "password": password},
+        headers=headers,
+    )
+
+
+@pytest.fixture
+def staff(app, client):
+    """A client signed in as a staff organiser."""
+    add_organiser(app)
+    assert log_in(client).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_visitors_are_sent_to_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/organiser/login?next=")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_data_requests_get_401(client, path):
+    response = client.get(path, headers={"Accept": "application/json"})
+    assert response.status_code == 401
+
+
+def test_sign_in_leads_to_the_dashboard(app, client):
+    add_organiser(app)
+    response = log_in(client)
+    assert response.headers["Location"] == "/organiser/"
+    page = client.get("/organiser/")
+    assert page.status_code == 200
+    assert "No recognition for the Taliban" in page.get_data(as_text=True)
+    assert "no-store" in page.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("org@example.org", "wrong password!!"), ("nobody@example.org", PASSWORD)],
+)
+def test_unknown_email_and_wrong_password_look_the_same(app, client, email, password):
+    add_organiser(app)
+    response = log_in(client, email, password)
+    assert response.status_code == 400
+    assert "That email and password don&#39;t match." in response.get_data(
+        as_text=True
+    ) or "That email and password don't match." in response.get_data(as_text=True)
+    assert client.get("/organiser/").status_code == 302
+
+
+def test_sign_in_only_returns_to_organiser_pages(app, client):
+    add_organiser(app)
+    token = csrf_token(client, "/organiser/login")
+    response = client.post(
+        "/organiser/login?next=https://evil.example/",
+        data={"csrf_token": token, "email": "org@example.org", "password": PASSWORD},
+    )
+    assert response.headers["Location"] == "/organiser/"
+
+
+def test_sign_in_starts_a_fresh_session(app, client):
+    add_organiser(app)
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    log_in(client)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_session_cookie_flags_in_production(app_factory):
+    assert ProductionConfig.SESSION_COOKIE_SECURE
+    app = app_factory(SESSION_COOKIE_SECURE=True)
+    add_organiser(app)
+    client = app.test_client()
+    response = log_in(client)
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_sign_out(staff):
+    page = staff.get("/organiser/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    response = staff.post("/organiser/logout", data={"csrf_token": token})
+    assert response.headers["Location"] == "/organiser/login"
+    assert staff.get("/organiser/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "path", ["/organiser/login", "/organiser/logout", "/organiser/password"]
+)
+def test_organiser_forms_need_a_csrf_token(staff, path):
+    response = staff.post(path, data={"email": "org@example.org"})
+    assert response.status_code == 400
+
+
+def test_changing_the_password_ends_other_sessions(app, staff):
+    other = app.test_client()
+    log_in(other)
+    token = csrf_token(staff, "/organiser/password")
+    new = "an entirely new passphrase"
+    response = staff.post(
+        "/organiser/password",
+        data={"csrf_token": token, "current": PASSWORD, "new": new, "repeat": new},
+    )
+    assert response.headers["Location"] == "/organiser/"
+    assert staff.get("/organiser/").status_code == 200
+    assert other.get("/organiser/").status_code == 302
+    assert log_in(app.test_client(), password=new).status_code == 302
+
+
+def test_changing_the_password_needs_the_current_one(staff):
+    token = csrf_token(staff, "/organiser/password")
+    new = "an entirely new passphrase"
+    response = staff.post(
+        "/organiser/password",
+        data={
+            "csrf_token": token,
+            "current": "not it at all",
+            "new": new,
+            "repeat": new,
+        },
+    )
+    assert response.status_code == 400
+    assert "Your current password is not right." in response.get_data(as_text=True)
+
+
+def test_sign_in_is_rate_limited_per_account(app_factory):
+    app = app_factory(LOGIN_RATE_LIMIT="3 per minute", PROXY_FIX_X_FOR=1)
+    add_organiser(app)
+    client = app.test_client()
+    for number in range(3):
+        address = {"X-Forwarded-For": f"198.51.100.{number}"}
+        assert (
+            log_in(client, password="wrong guess...", headers=address).status_code
+            == 400
+        )
+    fourth = log_in(client, headers={"X-Forwarded-For": "198.51.100.9"})
+    assert fourth.status_code == 429  # even the right password, for a while
+
+
+def test_sign_in_is_rate_limited_per_address(app_factory):
+    app = app_factory(LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    for number in range(3):
+        log_in(client, email=f"guess{number}@example.org")
+    assert log_in(client, email="another@example.org").status_code == 429
+
+
+def test_dashboard_shows_how_the_petition_is_doing(app, staff, inbox):
+    public = app.test_client()
+    sign(public, email="a@example.org", country="FR", join_list="y")
+    sign(public, email="b@example.org", country="FR")
+    sign(public, email="c@example.org", country="AF")
+    for address in ["a@example.org", "b@example.org"]:
+        link = re.sub(r"^https?://[^/]+", "", inbox.link(inbox.to(address)[0]))
+        public.get(link)
+    html = staff.get(f"/organiser/petitions/{SLUG}").get_data(as_text=True)
+    figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html))
+    assert figures["Confirmed"] == "2"
+    assert figures["Pending"] == "1"
+    assert figures["Confirmation rate"] == "67%"
+    assert figures["Joined the list"] == "1"
+    assert "<td>France</td><td>2</td>" in html
+    assert "<svg" in html and html.count("<rect") == 30
+    assert "Ada Lovelace" in html  # latest signatures, for organisers only
+
+
+def test_editing_the_petition_changes_the_public_page(app, staff):
+    form = staff.get(f"/organiser/petitions/{SLUG}/edit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)[1]
+    response = staff.post(
+        f"/organiser/petitions/{SLUG}/edit",
+        data={
+            "csrf_token": token,
+            "title": "A sharper title",
+            "target": "Every government",
+            "body_markdown": "We ask **you**.",
+            "goal": "50000",
+            "state": "closed",
+        },
+    )
+    assert response.status_code == 302
+    public = app.test_client().get(f"/petitions/{SLUG}").get_data(as_text=True)
+    assert "A sharper title" in public and "<strong>you</strong>" in public
+    assert 'max="50000"' in public
+    assert "This petition is closed." in public
+
+
+def test_editing_refuses_bad_values(staff):
+    form = staff.get(f"/organiser/petitions/{SLUG}/edit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)[1]
+    response = staff.post(
+        f"/organiser/petitions/{SLUG}/edit",
+        data={
+            "csrf_token": token,
+            "title": "",
+            "target": "x",
+            "body_markdown": "y",
+            "goal": "0",
+            "state": "open",
+        },
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Give the petition a title." in html
+    assert "Set a goal" in html
+
+
+def test_create_organiser_asks_for_the_password(app, runner):
+    result = runner.invoke(
+        args=["campaign", "create-organiser", "Boss@Example.org", "--role", "admin"],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output
+    with app.app_context():
+        organiser = db.session.scalars(sa.select(Organiser)).one()
+        assert organiser.email == "boss@example.org"
+        assert organiser.role is Role.ADMIN
+        assert organiser.password_hash.startswith("scrypt:")
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "message"),
+    [
+        ("short@example.org", "tooshort", "Use at least 12 characters."),
+        ("org@example.org", PASSWORD, "There is already an organiser"),
+    ],
+)
+def test_create_organiser_refuses_bad_accounts(app, runner, email, password, message):
+    add_organiser(app)
+    result = runner.invoke(
+        args=["campaign", "create-organiser", email],
+        input=f"{password}\n{password}\n",
+    )
+    assert result.exit_code == 1
+    assert message in result.output
