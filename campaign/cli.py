@@ -7,9 +7,10 @@ from flask.cli import AppGroup
 
 from campaign.extensions import db
 from campaign.organiser import services as organisers
+from campaign.organiser.exports import CsvExport, Filters, count_rows
 from campaign.organiser.models import Role
 from campaign.petition import services as petitions
-from campaign.petition.models import Petition
+from campaign.petition.models import Petition, SignatureState
 from campaign.story.services import upsert_story
 from campaign.text import read_content
 
@@ -64,6 +65,38 @@ def create_organiser(email: str, role: str) -> None:
     except organisers.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Organiser {email.strip().lower()} ({role}) can now sign in.")
+
+
+@group.command("export-signatures")
+@click.argument("slug")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+@click.option("--state", type=click.Choice([s.value for s in SignatureState]))
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--country", help="Two-letter country code.")
+@click.option("--opted-in", is_flag=True, help="Only mailing-list opt-ins.")
+def export_signatures(slug, output, state, since, until, country, opted_in) -> None:
+    """Write a petition's signatures to a CSV file, with a progress bar."""
+    petition = petitions.get_petition(slug)
+    if petition is None:
+        raise click.ClickException(f"No petition {slug!r}.")
+    filters = Filters(
+        state=SignatureState(state) if state else None,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        country=country.upper() if country else None,
+        opted_in=opted_in,
+    )
+    total = count_rows(petition, filters)
+    export = CsvExport(petition, filters, None, "cli")
+    with (
+        open(output, "w", encoding="utf-8", newline="") as file,
+        click.progressbar(length=total, label="Exporting") as bar,
+    ):
+        for chunk in export:
+            file.write(chunk)
+            bar.update(export.written - bar.pos)
+    click.echo(f"{export.written} signatures written to {output}.")
 
 
 def register(app: Flask) -> None:

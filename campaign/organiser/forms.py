@@ -3,6 +3,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
+    DateField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -11,9 +13,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+)
 
-from campaign.forms import strip
+from campaign.forms import COUNTRY_CODES, strip
+from campaign.organiser.exports import Filters
+from campaign.petition.models import SignatureState
 
 
 class LoginForm(FlaskForm):
@@ -87,3 +98,41 @@ class PetitionForm(FlaskForm):
             SelectChoice("closed", _l("Closed")),
         ],
     )
+
+
+class ExportForm(FlaskForm):
+    """Which signatures to export: read from the query string."""
+
+    class Meta:
+        csrf = False  # a download link: it changes nothing
+
+    state = SelectField(
+        _l("State"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            *[SelectChoice(s.value, s.value) for s in SignatureState],
+        ],
+        default="",
+    )
+    since = DateField(_l("Signed on or after"), validators=[Optional()])
+    until = DateField(_l("Signed on or before"), validators=[Optional()])
+    country = StringField(
+        _l("Country code"),
+        filters=[strip, lambda v: v.upper() if v else v],
+        validators=[
+            Optional(),
+            AnyOf(COUNTRY_CODES, message=_l("Use a two-letter country code.")),
+        ],
+        render_kw={"maxlength": 2, "size": 3},
+    )
+    opted_in = BooleanField(_l("Only people who joined the mailing list"))
+
+    def filters(self) -> Filters:
+        """The chosen filters."""
+        return Filters(
+            state=SignatureState(self.state.data) if self.state.data else None,
+            since=self.since.data,
+            until=self.until.data,
+            country=self.country.data or None,
+            opted_in=self.opted_in.data,
+        )

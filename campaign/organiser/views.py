@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -12,14 +13,15 @@ from flask import (
     render_template,
     request,
     session,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from campaign.extensions import db, limiter, login_manager
-from campaign.organiser import services
-from campaign.organiser.forms import LoginForm, PasswordForm, PetitionForm
+from campaign.organiser import exports, services
+from campaign.organiser.forms import ExportForm, LoginForm, PasswordForm, PetitionForm
 from campaign.organiser.stats import petition_stats
 from campaign.petition import services as petitions
 from campaign.petition.models import Petition
@@ -130,8 +132,28 @@ def petition(slug: str):
     """One petition in detail: counts, chart, countries, latest signatures."""
     found = petitions.get_petition(slug) or abort(404)
     return render_template(
-        "organiser/petition.html", petition=found, stats=petition_stats(found)
+        "organiser/petition.html",
+        petition=found,
+        stats=petition_stats(found),
+        export_form=ExportForm(formdata=None),
     )
+
+
+@bp.get("/petitions/<slug>/signatures.csv")
+@login_required
+def export_signatures(slug: str):
+    """Download the petition's signatures as CSV, streamed and audited."""
+    found = petitions.get_petition(slug) or abort(404)
+    form = ExportForm(request.args)
+    if not form.validate():
+        return {"errors": form.errors}, 400
+    organiser = current_user._get_current_object()
+    chunks = exports.CsvExport(found, form.filters(), organiser, "web")
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{slug}-signatures.csv"'
+    )
+    return response
 
 
 @bp.route("/petitions/<slug>/edit", methods=["GET", "POST"])
