@@ -1,6 +1,6 @@
 """Shared model pieces: UTC timestamps."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -11,6 +11,11 @@ from sqlalchemy.types import TypeDecorator
 def now_utc() -> datetime:
     """Return the current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def utc_midnight(day: date, plus_days: int = 0) -> datetime:
+    """The start of a UTC day (``plus_days`` later)."""
+    return datetime.combine(day + timedelta(days=plus_days), time(), tzinfo=UTC)
 
 
 class UTCDateTime(TypeDecorator):

@@ -77,6 +77,7 @@ def test_download_is_a_streamed_csv_with_a_header(app, staff):
         "comment": "Für alle, 私たち",
         "joined_list": "no",
         "public": "no",
+        "client_key": "",
     }
 
 

@@ -17,6 +17,10 @@ PAGES = [
     "/organiser/password",
     f"/organiser/petitions/{SLUG}",
     f"/organiser/petitions/{SLUG}/edit",
+    f"/organiser/petitions/{SLUG}/moderate",
+    f"/organiser/petitions/{SLUG}/print",
+    "/organiser/supporters",
+    "/organiser/audit",
 ]
 
 
@@ -52,7 +56,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, path):
     assert response.headers["Location"].startswith("/organiser/login?next=")
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize(
+    "path", [*PAGES, f"/organiser/petitions/{SLUG}/signatures.csv"]
+)
 def test_anonymous_data_requests_get_401(client, path):
     response = client.get(path, headers={"Accept": "application/json"})
     assert response.status_code == 401

@@ -76,7 +76,7 @@ def worker_app(app_factory, broker_url, database_url, smtp_server, tmp_path):
 def test_the_worker_sends_the_confirmation_after_the_request(worker_app, inbox):
     client = worker_app.test_client()
     assert sign(client, email="queued@example.org").status_code == 303
-    [message] = wait_for(lambda: inbox.to("queued@example.org"), timeout=30)
+    [message] = wait_for(lambda: inbox.to("queued@example.org"), timeout=60)
     link = inbox.link(message).replace("http://campaign.test", "")
     assert client.get(link).status_code == 303
     assert count(client) == 1
@@ -115,8 +115,8 @@ def test_signing_while_the_queue_is_down_loses_nothing(app_factory, inbox):
 def test_the_beat_schedule_sends_what_no_kick_asked_for(worker_app, inbox):
     client = worker_app.test_client()
     sign(client, email="first@example.org")
-    wait_for(lambda: inbox.to("first@example.org"), timeout=30)
+    wait_for(lambda: inbox.to("first@example.org"), timeout=60)
     with worker_app.app_context():  # due without a kick, as after a lost one
         db.session.execute(sa.update(Signature).values(notice=Notice.CONFIRM))
         db.session.commit()
-    wait_for(lambda: len(inbox.to("first@example.org")) == 2, timeout=30)
+    wait_for(lambda: len(inbox.to("first@example.org")) == 2, timeout=60)

@@ -8,11 +8,12 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
 from campaign.extensions import db
+from campaign.models import utc_midnight
 from campaign.organiser.services import record
 from campaign.petition.models import Petition, Signature, SignatureState
 
@@ -28,6 +29,7 @@ COLUMNS = {
     "comment": Signature.comment,
     "joined_list": Signature.join_list,
     "public": Signature.public,
+    "client_key": Signature.ip_key,
 }
 BATCH = 2000
 
@@ -60,19 +62,14 @@ def selection(petition: Petition, filters: Filters) -> sa.Select:
     if filters.state:
         conditions.append(Signature.state == filters.state)
     if filters.since:
-        conditions.append(Signature.created_at >= _midnight(filters.since))
+        conditions.append(Signature.created_at >= utc_midnight(filters.since))
     if filters.until:
-        conditions.append(Signature.created_at < _midnight(filters.until, 1))
+        conditions.append(Signature.created_at < utc_midnight(filters.until, 1))
     if filters.country:
         conditions.append(Signature.country == filters.country)
     if filters.opted_in:
         conditions.append(Signature.join_list.is_(True))
     return sa.select(*COLUMNS.values()).where(*conditions).order_by(Signature.id)
-
-
-def _midnight(day: date, plus_days: int = 0) -> datetime:
-    """The start of a UTC day."""
-    return datetime.combine(day + timedelta(days=plus_days), time(), tzinfo=UTC)
 
 
 def count_rows(petition: Petition, filters: Filters) -> int:

@@ -23,6 +23,7 @@ from wtforms.validators import (
 )
 
 from campaign.forms import COUNTRY_CODES, strip
+from campaign.organiser.care import Selection
 from campaign.organiser.exports import Filters
 from campaign.petition.models import SignatureState
 
@@ -136,3 +137,47 @@ class ExportForm(FlaskForm):
             country=self.country.data or None,
             opted_in=self.opted_in.data,
         )
+
+
+class SelectionForm(FlaskForm):
+    """Which signatures to invalidate in bulk; at least one criterion."""
+
+    email_domain = StringField(
+        _l("Email domain"), filters=[strip], validators=[Optional(), Length(max=255)]
+    )
+    since = DateField(_l("Signed on or after"), validators=[Optional()])
+    until = DateField(_l("Signed on or before"), validators=[Optional()])
+    ip_key = StringField(
+        _l("Client key (from the CSV)"),
+        filters=[strip],
+        validators=[Optional(), Length(min=64, max=64)],
+    )
+    confirm = BooleanField(_l("Yes, invalidate these signatures"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """Refuse a selection with no criterion: it would take everything."""
+        if not super().validate(extra_validators):
+            return False
+        if not any(self.selection().__dict__.values()):
+            self.email_domain.errors.append(_l("Choose at least one criterion."))
+            return False
+        return True
+
+    def selection(self) -> Selection:
+        """The chosen criteria."""
+        return Selection(
+            email_domain=self.email_domain.data or None,
+            since=self.since.data,
+            until=self.until.data,
+            ip_key=self.ip_key.data or None,
+        )
+
+
+class SupporterForm(FlaskForm):
+    """A supporter's email, sent in the body so it never lands in a URL or log."""
+
+    email = EmailField(
+        _l("Supporter's email"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter the supporter's email.")), Length(max=320)],
+    )

@@ -85,6 +85,15 @@ def change_password(organiser: Organiser, current: str, new: str) -> None:
     db.session.commit()
 
 
+def latest_audit(limit: int = 200) -> list[AuditEntry]:
+    """The newest audit entries first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        )
+    )
+
+
 def record(organiser: Organiser | None, action: str, detail: str, rows=None) -> None:
     """Add an entry to the audit log (in the caller's unit of work)."""
     db.session.add(

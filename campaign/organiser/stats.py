@@ -1,12 +1,12 @@
 """How a petition is doing, for the dashboard (organiser pages may count)."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from campaign.extensions import db
-from campaign.models import now_utc
+from campaign.models import now_utc, utc_midnight
 from campaign.petition.models import Petition, Signature, SignatureState
 
 CHART_DAYS = 30
@@ -94,7 +94,7 @@ def signatures_per_day(petition: Petition, days: int = CHART_DAYS):
         sa.select(day, sa.func.count())
         .where(
             Signature.petition_id == petition.id,
-            Signature.created_at >= datetime.combine(first, time(), tzinfo=UTC),
+            Signature.created_at >= utc_midnight(first),
         )
         .group_by(day)
     ).all()

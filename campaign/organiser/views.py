@@ -1,5 +1,6 @@
 """Organiser pages under /organiser/: every one needs a signed-in organiser."""
 
+import functools
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -9,10 +10,12 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     session,
+    stream_template,
     stream_with_context,
     url_for,
 )
@@ -20,11 +23,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from campaign.extensions import db, limiter, login_manager
-from campaign.organiser import exports, services
-from campaign.organiser.forms import ExportForm, LoginForm, PasswordForm, PetitionForm
+from campaign.organiser import care, exports, services
+from campaign.organiser.forms import (
+    ExportForm,
+    LoginForm,
+    PasswordForm,
+    PetitionForm,
+    SelectionForm,
+    SupporterForm,
+)
 from campaign.organiser.stats import petition_stats
 from campaign.petition import services as petitions
-from campaign.petition.models import Petition
+from campaign.petition.models import Petition, Signature
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
@@ -174,3 +184,113 @@ def form_fields(form: PetitionForm) -> dict:
     """The edited values, by field name."""
     names = ["title", "target", "body_markdown", "goal", "state"]
     return {name: getattr(form, name).data for name in names}
+
+
+def admin_required(view):
+    """Only admins: staff get a 403 page."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/petitions/<slug>/print")
+@login_required
+def print_petition(slug: str):
+    """The petition, its count and its signers, laid out for paper or PDF."""
+    found = petitions.get_petition(slug) or abort(404)
+    services.record(current_user, "print-signatures", slug)
+    db.session.commit()
+    signers = care.confirmed_signers(found)
+    page = stream_template(
+        "organiser/print.html",
+        petition=found,
+        count=petitions.confirmed_count(found.id),
+        signers=signers,
+    )
+    return Response(stream_with_context(page))
+
+
+@bp.get("/audit")
+@admin_required
+def audit():
+    """The latest entries of the audit log."""
+    return render_template("organiser/audit.html", entries=services.latest_audit())
+
+
+@bp.route("/petitions/<slug>/moderate", methods=["GET", "POST"])
+@login_required
+def moderate(slug: str):
+    """Invalidate signatures in bulk, after seeing how many will change."""
+    found = petitions.get_petition(slug) or abort(404)
+    form = SelectionForm()
+    count = None
+    if form.validate_on_submit():
+        if form.confirm.data:
+            changed = care.invalidate(found, form.selection(), current_user)
+            flash(_("%(n)d signatures invalidated.", n=changed))
+            return redirect(url_for("organiser.petition", slug=slug))
+        count = care.preview(found, form.selection())
+    status = 400 if form.errors else 200
+    return render_template(
+        "organiser/moderate.html", petition=found, form=form, count=count
+    ), status
+
+
+@bp.post("/signatures/<int:signature_id>/<action>")
+@login_required
+def signature_action(signature_id: int, action: str):
+    """Invalidate one signature, or stop showing it publicly."""
+    signature = db.session.get(Signature, signature_id) or abort(404)
+    actions = {"invalidate": care.invalidate_one, "hide": care.hide_public}
+    if action not in actions:
+        abort(404)
+    actions[action](signature, current_user)
+    flash(_("Done."))
+    return redirect(url_for("organiser.petition", slug=signature.petition.slug))
+
+
+@bp.route("/supporters", methods=["GET", "POST"])
+@login_required
+def supporters():
+    """Find everything held about a supporter (the email never goes in a URL)."""
+    form = SupporterForm()
+    found = None
+    if form.validate_on_submit():
+        found = care.supporter_signatures(form.email.data)
+    status = 400 if form.errors else 200
+    return render_template(
+        "organiser/supporters.html", form=form, signatures=found
+    ), status
+
+
+@bp.post("/supporters/export")
+@login_required
+def export_supporter():
+    """Everything held about a supporter, as a JSON download."""
+    form = SupporterForm()
+    if not form.validate():
+        abort(400)
+    data = care.supporter_record(form.email.data)
+    services.record(current_user, "export-supporter", "data request", 1)
+    db.session.commit()
+    response = jsonify(data)
+    response.headers["Content-Disposition"] = 'attachment; filename="supporter.json"'
+    return response
+
+
+@bp.post("/supporters/erase")
+@admin_required
+def erase_supporter():
+    """Erase everything held about a supporter."""
+    form = SupporterForm()
+    if not form.validate():
+        abort(400)
+    erased = care.erase_supporter(form.email.data, current_user)
+    flash(_("Erased %(n)d signatures.", n=erased))
+    return redirect(url_for("organiser.supporters"))

@@ -200,7 +200,7 @@ def confirm_signature(token: str) -> Signature:
         add_to_count(signature.petition_id, moved)
     db.session.commit()
     if moved:  # this process at least shows the signer their own signature
-        cache.delete(_count_key(signature.petition_id))
+        forget_count(signature.petition_id)
     return signature
 
 
@@ -241,6 +241,11 @@ def _cached(key: str, compute):
             timeout = current_app.config["COUNT_CACHE_SECONDS"]
             cache.set(key, value, timeout=timeout)
     return value
+
+
+def forget_count(petition_id: int) -> None:
+    """Drop this process's cached count after changing it."""
+    cache.delete(_count_key(petition_id))
 
 
 def public_count(petition_id: int) -> int:

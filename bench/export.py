@@ -1,0 +1,457 @@
+"""Export benchmark: the CLI's CSV export beside the database's own CSV dump.
+
+Usage: ``.venv/bin/python bench/export.py [--rows N] [--quick] [--profile]``; see
+bench/README.md for what is measured and how.
+"""
+
+import argparse
+import csv
+import hashlib
+import itertools
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import benchdb
+import exportdata
+import profile_summary
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+FLASK = Path(sys.executable).with_name("flask")
+PY_SPY = Path(sys.executable).with_name("py-spy")
+SLUG = "no-recognition-for-gender-apartheid"
+# Asks the app which columns its export has (header name -> signature column).
+COLUMNS_PROBE = (
+    "import json; from campaign.organiser.exports import COLUMNS; "
+    "print(json.dumps({k: v.expression.name for k, v in COLUMNS.items()}))"
+)
+TEXT_COLUMNS = ("name", "email", "comment")  # where a formula could come in
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Targets from the issue.
+MIN_RATIO = 0.5
+MAX_RSS_MIB = 150
+
+
+def parse_args() -> argparse.Namespace:
+    """Read the command line; --quick means 50,000 rows unless --rows is given."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add = parser.add_argument
+    add("--rows", type=int, help="signatures to load and export (1,000,000)")
+    add("--quick", action="store_true", help="smoke run: 50,000 rows")
+    add("--repeat", type=int, default=1, help="timed runs of each export; best kept")
+    add(
+        "--backends",
+        nargs="+",
+        choices=["postgresql", "sqlite"],
+        default=["postgresql", "sqlite"],
+    )
+    add("--profile", action="store_true", help="then py-spy one more CLI export")
+    add("--keep", action="store_true", help="keep the databases and CSV files")
+    add("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL")
+    add("--db-name", default="campaign_export_bench", help="dropped and re-created")
+    args = parser.parse_args()
+    if args.rows is None:
+        args.rows = 50_000 if args.quick else 1_000_000
+    if "bench" not in args.db_name:
+        parser.error("--db-name must contain 'bench': it is dropped")
+    return args
+
+
+def app_columns() -> dict[str, str]:
+    """The app's export columns, read from the working tree as the run starts."""
+    output = subprocess.check_output(
+        [sys.executable, "-c", COLUMNS_PROBE], cwd=ROOT, text=True
+    )
+    return json.loads(output.splitlines()[-1])
+
+
+def dump_query(petition_id: int, header: dict[str, str]) -> str:
+    """The app's export query, columns named as in its CSV header."""
+    columns = ", ".join(f"{source} AS {name}" for name, source in header.items())
+    return (
+        f"SELECT {columns} FROM signature WHERE petition_id = {petition_id} ORDER BY id"
+    )
+
+
+class Postgres:
+    """The benchmark's own PostgreSQL database, dumped with ``psql \\copy``."""
+
+    name = "postgresql"
+    dump_label = "psql \\copy"
+
+    def __init__(self, args: argparse.Namespace, workdir: Path):
+        """Name the database; nothing is created yet."""
+        self.server, self.db_name = args.pg, args.db_name
+        self.url = f"{args.pg}/{args.db_name}"
+        self.app_url = self.url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+    def create(self) -> None:
+        """Drop and create the database."""
+        benchdb.recreate_database(f"{self.server}/postgres", self.db_name)
+
+    def load(self, rows: int) -> None:
+        """Bulk-load the signatures."""
+        exportdata.load_pg(self.url, SLUG, rows)
+
+    def petition_id(self) -> int:
+        """The seeded petition's id."""
+        return exportdata.petition_id_pg(self.url, SLUG)
+
+    def size_mb(self) -> float:
+        """The signature table with its indexes, on disk."""
+        with psycopg.connect(self.url) as connection:
+            size = connection.execute(
+                "SELECT pg_total_relation_size('signature')"
+            ).fetchone()[0]
+        return size / 2**20
+
+    def dump(self, query: str, output: Path) -> tuple[list[str], Path]:
+        """psql's client-side COPY to a CSV file; stdout is only a log."""
+        copy = f"\\copy ({query}) TO '{output}' WITH (FORMAT csv, HEADER)"
+        argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.url, "-c"]
+        return [*argv, copy], output.with_suffix(".log")
+
+    def plans(self, query: str) -> dict[str, list[str]]:
+        """The plan for the dump, and for the app's server-side cursor."""
+        with psycopg.connect(self.url) as connection:
+            dump = connection.execute(f"EXPLAIN {query}").fetchall()
+            cursor = connection.execute(
+                f"EXPLAIN DECLARE bench_export NO SCROLL CURSOR FOR {query}"
+            ).fetchall()
+        return {"dump": [r[0] for r in dump], "app cursor": [r[0] for r in cursor]}
+
+    def drop(self) -> None:
+        """Drop the database."""
+        admin = f"{self.server}/postgres"
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(self.db_name)
+                )
+            )
+
+
+class Sqlite:
+    """A SQLite file in the run's temporary directory, dumped with ``sqlite3``."""
+
+    name = "sqlite"
+    dump_label = "sqlite3 -csv"
+
+    def __init__(self, args: argparse.Namespace, workdir: Path):
+        """Place the database file; nothing is created yet."""
+        self.path = workdir / "campaign.db"
+        self.app_url = f"sqlite:///{self.path}"
+
+    def create(self) -> None:
+        """Remove any earlier file; the migration creates a new one."""
+        self.path.unlink(missing_ok=True)
+
+    def load(self, rows: int) -> None:
+        """Bulk-load the signatures."""
+        exportdata.load_sqlite(str(self.path), SLUG, rows)
+
+    def petition_id(self) -> int:
+        """The seeded petition's id."""
+        return exportdata.petition_id_sqlite(str(self.path), SLUG)
+
+    def size_mb(self) -> float:
+        """The whole database file."""
+        return self.path.stat().st_size / 2**20
+
+    def dump(self, query: str, output: Path) -> tuple[list[str], Path]:
+        """The sqlite3 shell in CSV mode, its stdout the CSV file."""
+        return ["sqlite3", "-csv", "-header", str(self.path), query], output
+
+    def plans(self, query: str) -> dict[str, list[str]]:
+        """The query plan, the same for the dump and the app."""
+        connection = sqlite3.connect(self.path)
+        try:
+            rows = connection.execute(f"EXPLAIN QUERY PLAN {query}").fetchall()
+        finally:
+            connection.close()
+        return {"dump and app": [row[-1] for row in rows]}
+
+    def drop(self) -> None:
+        """Nothing to do: the temporary directory goes with the run."""
+
+
+def app_env(database_url: str) -> dict[str, str]:
+    """The environment ``flask`` runs in: development settings, this database."""
+    env = dict(os.environ)
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "CACHE_TYPE"):
+        env.pop(name, None)
+    env.update(
+        CAMPAIGN_ENV="development",
+        SECRET_KEY=secrets.token_urlsafe(32),
+        DATABASE_URL=database_url,
+        FLASK_APP="wsgi",
+    )
+    return env
+
+
+def measure(
+    argv: list, stdout: Path, env: dict | None = None, ok: tuple = (0,)
+) -> dict:
+    """Run a command to its end: wall seconds, peak RSS and CPU, from wait4."""
+    errors = stdout.with_suffix(".stderr")
+    with stdout.open("wb") as out, errors.open("wb") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [str(arg) for arg in argv], cwd=ROOT, env=env, stdout=out, stderr=err
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in ok:
+        tail = errors.read_text(errors="replace")[-2000:]
+        raise SystemExit(f"{argv[0]} exited with {process.returncode}:\n{tail}")
+    return {
+        "seconds": round(seconds, 3),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+    }
+
+
+def read_csv(path: Path) -> Iterator[list[str]]:
+    """The rows of a CSV file, header first."""
+    with path.open(encoding="utf-8", newline="") as file:
+        yield from csv.reader(file)
+
+
+def check_outputs(app_csv: Path, dump_csv: Path, header: list[str]) -> dict:
+    """Count both files' data rows and compare them row by row, by email."""
+    app_rows, dump_rows = read_csv(app_csv), read_csv(dump_csv)
+    headers = next(app_rows, None), next(dump_rows, None)
+    email = header.index("email")
+    text = [header.index(name) for name in TEXT_COLUMNS if name in header]
+    counts = dict.fromkeys(
+        ("app_rows", "dump_rows", "email_mismatches", "unsafe_cells", "escaped"), 0
+    )
+    counts["formula_cells_in_dump"] = 0
+    for app_row, dump_row in itertools.zip_longest(app_rows, dump_rows):
+        if app_row is not None:
+            counts["app_rows"] += 1
+            counts["unsafe_cells"] += sum(c.startswith(FORMULA_START) for c in app_row)
+            counts["escaped"] += sum(
+                c[:1] == "'" and c[1:].startswith(FORMULA_START) for c in app_row
+            )
+        if dump_row is not None:
+            counts["dump_rows"] += 1
+            counts["formula_cells_in_dump"] += sum(
+                dump_row[i].startswith(FORMULA_START) for i in text
+            )
+        if app_row is None or dump_row is None or app_row[email] != dump_row[email]:
+            counts["email_mismatches"] += 1
+    counts["app_header_ok"] = headers[0] == header
+    counts["dump_header_ok"] = headers[1] == header
+    return counts
+
+
+def best(runs: list[dict]) -> dict:
+    """The fastest of several timed runs."""
+    return min(runs, key=lambda run: run["seconds"])
+
+
+def export_command(output: Path, slug: str = SLUG) -> list:
+    """The CLI export, exactly as an operator types it."""
+    return [FLASK, "campaign", "export-signatures", slug, "--output", output]
+
+
+def run_backend(backend, args: argparse.Namespace, workdir: Path) -> dict:
+    """Create, migrate, seed and load one database, then time both exports."""
+    env = app_env(backend.app_url)
+    started = time.perf_counter()
+    backend.create()
+    benchdb.migrate_and_seed(env)
+    schema_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    backend.load(args.rows)
+    load_seconds = time.perf_counter() - started
+    print(f"{backend.name}: loaded {args.rows} rows in {load_seconds:.1f} s")
+
+    query = dump_query(backend.petition_id(), args.columns)
+    app_csv = workdir / f"{backend.name}-app.csv"
+    dump_csv = workdir / f"{backend.name}-dump.csv"
+    dump_argv, dump_stdout = backend.dump(query, dump_csv)
+    measure(dump_argv, dump_stdout)  # unmeasured warm-up: caches as for the app
+    startup = measure(
+        export_command(workdir / "none.csv", "no-such-petition"),
+        workdir / "x.log",
+        env,
+        (1,),
+    )
+    dump_runs, app_runs = [], []
+    for _ in range(args.repeat):
+        dump_runs.append(measure(dump_argv, dump_stdout))
+        app_runs.append(
+            measure(export_command(app_csv), app_csv.with_suffix(".log"), env)
+        )
+    dump, app = best(dump_runs), best(app_runs)
+    for result, path in ((dump, dump_csv), (app, app_csv)):
+        result["rows_per_second"] = round(args.rows / result["seconds"])
+        result["output_mb"] = round(path.stat().st_size / 2**20, 1)
+    checks = check_outputs(app_csv, dump_csv, list(args.columns))
+    outcome = {
+        "rows": args.rows,
+        "schema_seconds": round(schema_seconds, 2),
+        "load_seconds": round(load_seconds, 2),
+        "database_mb": round(backend.size_mb(), 1),
+        "dump_command": dump_argv[:-1] + [f"<{backend.dump_label} of the query>"],
+        "query": query,
+        "plans": backend.plans(query),
+        "dump": dump,
+        "app": app,
+        "app_startup": startup,
+        "runs": {"dump": dump_runs, "app": app_runs},
+        "ratio": round(dump["seconds"] / app["seconds"], 3),
+        "checks": checks,
+    }
+    if args.profile:
+        outcome["profile"] = profile(backend.name, export_command(app_csv), env)
+    return outcome
+
+
+def profile(name: str, argv: list, env: dict) -> str:
+    """One more CLI export under py-spy; prints and returns the raw profile path."""
+    output = RESULTS / f"export-profile-{name}.txt"
+    command = [PY_SPY, "record", "--rate", "250", "--format", "raw", "--output"]
+    measure([*command, output, "--", *argv], output.with_suffix(".log"), env)
+    total, inclusive, own = profile_summary.summarise(profile_summary.load(output))
+    print(f"\n{name}: py-spy, {total} samples ({output.relative_to(ROOT)})")
+    for title, counter in (("inclusive", inclusive), ("self", own)):
+        print(f"  top by {title} share:")
+        for frame, count in counter.most_common(12):
+            print(f"  {100 * count / total:6.1f}%  {frame}")
+    return str(output.relative_to(ROOT))
+
+
+def targets(outcomes: dict) -> dict[str, bool]:
+    """Each backend against the issue's targets and the row-count check."""
+    result = {}
+    for name, outcome in outcomes.items():
+        checks = outcome["checks"]
+        result[f"{name}: app/db rows/s >= {MIN_RATIO}"] = outcome["ratio"] >= MIN_RATIO
+        result[f"{name}: app peak RSS < {MAX_RSS_MIB} MiB"] = (
+            outcome["app"]["peak_rss_mib"] < MAX_RSS_MIB
+        )
+        result[f"{name}: app CSV has {outcome['rows']} data rows"] = (
+            checks["app_rows"] == outcome["rows"] and checks["app_header_ok"]
+        )
+        result[f"{name}: same rows as the dump, formulas escaped"] = (
+            checks["email_mismatches"] == 0
+            and checks["unsafe_cells"] == 0
+            and checks["escaped"] == checks["formula_cells_in_dump"]
+        )
+    return result
+
+
+def table(outcomes: dict) -> str:
+    """The figures as a fixed-width text table."""
+    header = (
+        f"{'backend':<11}{'export':<16}{'rows':>9}{'secs':>8}{'rows/s':>10}"
+        f"{'peak MiB':>10}{'cpu s':>8}{'out MB':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for name, outcome in outcomes.items():
+        labels = (("dump", "database dump"), ("app", "flask CLI"))
+        for key, label in labels:
+            result = outcome[key]
+            lines.append(
+                f"{name:<11}{label:<16}{outcome['rows']:>9}{result['seconds']:>8.2f}"
+                f"{result['rows_per_second']:>10,}{result['peak_rss_mib']:>10.1f}"
+                f"{result['cpu_seconds']:>8.2f}{result['output_mb']:>8.1f}"
+            )
+        startup = outcome["app_startup"]["seconds"]
+        lines.append(
+            f"{'':<11}app/db rows/s {outcome['ratio']:.2f}; the CLI's start-up"
+            f" (imports, app, one query) {startup:.2f} s is in its time"
+        )
+    lines.append(
+        "cpu s: the client process only (psql, sqlite3 or flask), not the server"
+    )
+    return "\n".join(lines)
+
+
+def exports_digest() -> str:
+    """A hash of the export module as it is in the working tree."""
+    path = ROOT / "campaign" / "organiser" / "exports.py"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def git_commit() -> str:
+    """The checked-out commit (read only), for the record."""
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip()
+
+
+def main() -> None:
+    """Run each backend, print the table and targets, save the results."""
+    args = parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    digest = exports_digest()
+    args.columns = app_columns()
+    meta = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "commit": git_commit(),
+        "exports_py_sha256": digest,
+        "columns": args.columns,
+        "rows": args.rows,
+        "repeat": args.repeat,
+        "load_average_at_start": os.getloadavg(),
+        "sqlite_cli": subprocess.check_output(
+            ["sqlite3", "--version"], text=True
+        ).split()[0],
+        "psql": subprocess.check_output(["psql", "--version"], text=True).strip(),
+    }
+    workdir = Path(tempfile.mkdtemp(prefix="campaign-export-bench-"))
+    classes = {"postgresql": Postgres, "sqlite": Sqlite}
+    outcomes = {}
+    try:
+        for name in args.backends:
+            backend = classes[name](args, workdir)
+            try:
+                outcomes[name] = run_backend(backend, args, workdir)
+            finally:
+                if not args.keep:
+                    backend.drop()
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    meta["load_average_at_end"] = os.getloadavg()
+    if exports_digest() != digest:
+        meta["exports_py_changed_during_run"] = True
+        print("warning: campaign/organiser/exports.py changed during the run")
+    checks = targets(outcomes)
+    print()
+    print(table(outcomes))
+    print(
+        "\n".join(
+            f"  {'PASS' if ok else 'FAIL'}  {name}" for name, ok in checks.items()
+        )
+    )
+    body = {"meta": meta, "backends": outcomes, "targets": checks}
+    (RESULTS / "export-latest.json").write_text(json.dumps(body, indent=2) + "\n")
+    print("wrote bench/results/export-latest.json")
+
+
+if __name__ == "__main__":
+    main()

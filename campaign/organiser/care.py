@@ -1,0 +1,167 @@
+"""Looking after supporters' data: moderation, data requests, erasure.
+
+Counts follow every change: a confirmed signature that is invalidated or
+erased is taken off its petition's counter in the same commit. Erasure
+deletes the signature outright (it stops counting); nothing about the person
+is kept, not even in the audit log.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from campaign.extensions import db
+from campaign.models import utc_midnight
+from campaign.organiser.services import record
+from campaign.petition.models import Petition, Signature, SignatureState
+from campaign.petition.services import add_to_count, canonical_email, forget_count
+
+LIVE = (SignatureState.PENDING, SignatureState.VALIDATED)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which signatures of a petition a bulk invalidation takes."""
+
+    email_domain: str | None = None
+    since: date | None = None
+    until: date | None = None
+    ip_key: str | None = None
+
+    def conditions(self, petition: Petition) -> list:
+        """SQL conditions for this selection (live signatures only)."""
+        found = [Signature.petition_id == petition.id, Signature.state.in_(LIVE)]
+        if self.email_domain:
+            domain = self.email_domain.strip().lower().lstrip("@")
+            found.append(Signature.canonical_email.like(f"%@{domain}"))
+        if self.since:
+            found.append(Signature.created_at >= utc_midnight(self.since))
+        if self.until:
+            found.append(Signature.created_at < utc_midnight(self.until, 1))
+        if self.ip_key:
+            found.append(Signature.ip_key == self.ip_key)
+        return found
+
+    def describe(self) -> str:
+        """A line for the audit log."""
+        return " ".join(f"{k}={v}" for k, v in asdict(self).items() if v) or "all"
+
+
+def preview(petition: Petition, selection: Selection) -> int:
+    """How many live signatures an invalidation would take."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(*selection.conditions(petition))
+    )
+
+
+def invalidate(petition: Petition, selection: Selection, organiser) -> int:
+    """Invalidate the selected signatures; the count drops by the confirmed ones."""
+    changed = 0
+    # Confirmed first: their number comes off the counter. A confirmation
+    # racing with this only ever moves pending to validated, so none is lost.
+    for state in (SignatureState.VALIDATED, SignatureState.PENDING):
+        moved = db.session.execute(
+            sa.update(Signature)
+            .where(*selection.conditions(petition), Signature.state == state)
+            .values(state=SignatureState.INVALIDATED, notice=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if state is SignatureState.VALIDATED and moved:
+            add_to_count(petition.id, -moved)
+        changed += moved
+    record(organiser, "invalidate", f"{petition.slug}: {selection.describe()}", changed)
+    db.session.commit()
+    forget_count(petition.id)
+    return changed
+
+
+def invalidate_one(signature: Signature, organiser) -> None:
+    """Invalidate a single signature."""
+    was_confirmed = signature.state is SignatureState.VALIDATED
+    if signature.state not in LIVE:
+        return
+    signature.state = SignatureState.INVALIDATED
+    signature.notice = None
+    if was_confirmed:
+        add_to_count(signature.petition_id, -1)
+    record(organiser, "invalidate", f"signature {signature.id}", 1)
+    db.session.commit()
+    forget_count(signature.petition_id)
+
+
+def hide_public(signature: Signature, organiser) -> None:
+    """Stop showing a signer's first name and country on the petition page."""
+    signature.public = False
+    record(organiser, "hide-public", f"signature {signature.id}", 1)
+    db.session.commit()
+
+
+def confirmed_signers(petition: Petition):
+    """Names and countries of confirmed signers, oldest first, streamed.
+
+    A generator, so the query runs while the page streams, not before.
+    """
+    yield from db.session.execute(
+        sa.select(Signature.name, Signature.country)
+        .where(
+            Signature.petition_id == petition.id,
+            Signature.state == SignatureState.VALIDATED,
+        )
+        .order_by(Signature.id)
+        .execution_options(yield_per=2000)
+    )
+
+
+def supporter_signatures(email: str) -> list[Signature]:
+    """Every signature made with this address (however it was written)."""
+    return list(
+        db.session.scalars(
+            sa.select(Signature)
+            .where(Signature.canonical_email == canonical_email(email))
+            .order_by(Signature.id)
+        )
+    )
+
+
+def supporter_record(email: str) -> dict:
+    """Everything held about a supporter, ready to hand over as JSON."""
+    return {
+        "email": email,
+        "signatures": [
+            {
+                "petition": s.petition.slug,
+                "name": s.name,
+                "email": s.email,
+                "country": s.country,
+                "comment": s.comment,
+                "state": s.state.value,
+                "signed_at": s.created_at.isoformat(),
+                "confirmed_at": s.validated_at.isoformat() if s.validated_at else None,
+                "consents": {
+                    "mailing_list": s.join_list,
+                    "show_name_publicly": s.public,
+                },
+                "language": s.locale,
+                "client_address": "kept only as a keyed hash" if s.ip_key else None,
+            }
+            for s in supporter_signatures(email)
+        ],
+        # The mailing list arrives with its own issue; nothing is held yet.
+        "mailing_list": None,
+    }
+
+
+def erase_supporter(email: str, organiser) -> int:
+    """Delete everything held about a supporter; confirmed signatures stop counting."""
+    found = supporter_signatures(email)
+    for signature in found:
+        if signature.state is SignatureState.VALIDATED:
+            add_to_count(signature.petition_id, -1)
+        db.session.delete(signature)
+    # The log says that an erasure happened, never whose.
+    record(organiser, "erase-supporter", f"{len(found)} signature(s)", len(found))
+    db.session.commit()
+    for petition_id in {s.petition_id for s in found}:
+        forget_count(petition_id)
+    return len(found)

@@ -1,0 +1,188 @@
+"""Looking after supporters' data: roles, moderation, data requests, erasure."""
+
+import json
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from campaign.extensions import db
+from campaign.organiser.models import AuditEntry, Role
+from campaign.petition.models import Signature, SignatureState
+from tests.helpers import SLUG, count, sign
+from tests.test_organiser import add_organiser, log_in
+
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def token(client, path: str) -> str:
+    """A CSRF token from one of the organiser pages."""
+    return TOKEN.search(client.get(path).get_data(as_text=True))[1]
+
+
+def sign_and_confirm(app, inbox, *emails, **fields) -> None:
+    """Supporters sign and follow their links."""
+    client = app.test_client()
+    for email in emails:
+        sign(client, email=email, **fields)
+        link = inbox.link(inbox.to(email)[-1])
+        client.get(re.sub(r"^https?://[^/]+", "", link))
+
+
+@pytest.fixture
+def admin(app):
+    """A client signed in as an admin."""
+    add_organiser(app, "admin@example.org", Role.ADMIN)
+    client = app.test_client()
+    log_in(client, "admin@example.org")
+    return client
+
+
+@pytest.fixture
+def staff(app):
+    """A client signed in as staff."""
+    add_organiser(app, "staff@example.org", Role.STAFF)
+    client = app.test_client()
+    log_in(client, "staff@example.org")
+    return client
+
+
+def states(app) -> dict[str, str]:
+    """Each signature's state, by email."""
+    with app.app_context():
+        rows = db.session.execute(sa.select(Signature.email, Signature.state))
+        return {email: state.value for email, state in rows}
+
+
+def test_staff_cannot_read_the_audit_log_or_erase(staff, admin):
+    assert staff.get("/organiser/audit").status_code == 403
+    assert admin.get("/organiser/audit").status_code == 200
+    response = staff.post(
+        "/organiser/supporters/erase",
+        data={"csrf_token": token(staff, "/organiser/supporters"), "email": "x@y.org"},
+    )
+    assert response.status_code == 403
+
+
+def test_bulk_invalidation_previews_then_applies(app, staff, inbox):
+    sign_and_confirm(app, inbox, "a@spam.example", "b@spam.example", "c@fine.org")
+    sign(app.test_client(), email="d@spam.example")  # pending
+    path = f"/organiser/petitions/{SLUG}/moderate"
+    data = {"csrf_token": token(staff, path), "email_domain": "spam.example"}
+    preview = staff.post(path, data=data)
+    assert "3 signatures match." in preview.get_data(as_text=True)
+    assert count(app.test_client()) == 3  # nothing changed yet
+    applied = staff.post(path, data={**data, "confirm": "y"})
+    assert applied.status_code == 302
+    assert count(app.test_client()) == 1
+    assert states(app) == {
+        "a@spam.example": "invalidated",
+        "b@spam.example": "invalidated",
+        "c@fine.org": "validated",
+        "d@spam.example": "invalidated",
+    }
+    with app.app_context():
+        entry = db.session.scalars(sa.select(AuditEntry)).one()
+        assert (entry.action, entry.rows) == ("invalidate", 3)
+
+
+def test_bulk_invalidation_needs_a_criterion(staff):
+    path = f"/organiser/petitions/{SLUG}/moderate"
+    response = staff.post(path, data={"csrf_token": token(staff, path)})
+    assert response.status_code == 400
+    assert "Choose at least one criterion." in response.get_data(as_text=True)
+
+
+def test_one_signature_can_be_invalidated_or_hidden(app, staff, inbox):
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    assert "<li>Ada, United Kingdom</li>" in app.test_client().get("/").get_data(
+        as_text=True
+    )
+    with app.app_context():
+        signature_id = db.session.scalar(sa.select(Signature.id))
+    csrf = token(staff, f"/organiser/petitions/{SLUG}")
+    staff.post(f"/organiser/signatures/{signature_id}/hide", data={"csrf_token": csrf})
+    assert "Ada, United" not in app.test_client().get("/").get_data(as_text=True)
+    staff.post(
+        f"/organiser/signatures/{signature_id}/invalidate", data={"csrf_token": csrf}
+    )
+    assert states(app) == {"ada@example.org": "invalidated"}
+    assert count(app.test_client()) == 0
+
+
+def test_printable_list_has_confirmed_names_and_countries(app, staff, inbox):
+    sign_and_confirm(app, inbox, "ada@example.org")
+    sign(app.test_client(), name="Pending Person", email="p@example.org")
+    html = staff.get(f"/organiser/petitions/{SLUG}/print").get_data(as_text=True)
+    assert "<li>Ada Lovelace, United Kingdom</li>" in html
+    assert "Pending Person" not in html
+    assert "1 people signed this petition" in html
+    assert "ada@example.org" not in html
+
+
+def test_a_supporters_data_is_found_without_the_email_in_the_url(app, staff, inbox):
+    sign_and_confirm(app, inbox, "Ada.Lovelace@gmail.com", comment="For them")
+    response = staff.post(
+        "/organiser/supporters",
+        data={
+            "csrf_token": token(staff, "/organiser/supporters"),
+            "email": "adalovelace@gmail.com",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert "Ada.Lovelace@gmail.com" in html and "For them" in html
+    exported = staff.post(
+        "/organiser/supporters/export",
+        data={
+            "csrf_token": token(staff, "/organiser/supporters"),
+            "email": "adalovelace@gmail.com",
+        },
+    )
+    data = json.loads(exported.get_data(as_text=True))
+    [signature] = data["signatures"]
+    assert signature["comment"] == "For them"
+    assert signature["consents"] == {"mailing_list": False, "show_name_publicly": False}
+    assert "no-store" in exported.headers["Cache-Control"]
+
+
+def test_erasure_leaves_nothing_behind(app, admin, inbox):
+    sign_and_confirm(app, inbox, "ada@example.org", "grace@example.org")
+    sign(app.test_client(), email="ada@example.org", comment="again")  # repeat
+    response = admin.post(
+        "/organiser/supporters/erase",
+        data={
+            "csrf_token": token(admin, "/organiser/supporters"),
+            "email": "ADA@example.org",
+        },
+    )
+    assert response.status_code == 302
+    assert count(app.test_client()) == 1
+    assert states(app) == {"grace@example.org": "validated"}
+    with app.app_context():
+        for entry in db.session.scalars(sa.select(AuditEntry)):
+            assert "ada" not in entry.detail.lower()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/organiser/petitions/{SLUG}/moderate",
+        "/organiser/supporters",
+        "/organiser/supporters/export",
+        "/organiser/supporters/erase",
+        "/organiser/signatures/1/hide",
+    ],
+)
+def test_data_care_forms_need_a_csrf_token(admin, path):
+    response = admin.post(path, data={"email": "ada@example.org"})
+    assert response.status_code == 400
+
+
+def test_invalidated_signatures_stay_invalidated_after_recount(app, staff, inbox):
+    sign_and_confirm(app, inbox, "a@spam.example", "b@fine.org")
+    path = f"/organiser/petitions/{SLUG}/moderate"
+    data = {"csrf_token": token(staff, path), "email_domain": "spam.example"}
+    staff.post(path, data={**data, "confirm": "y"})
+    app.test_cli_runner().invoke(args=["campaign", "recount"])
+    assert count(app.test_client()) == 1
+    assert states(app)["a@spam.example"] == SignatureState.INVALIDATED.value
