@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from campaign.extensions import db
 from campaign.organiser.models import AuditEntry, Role
+from campaign.organiser.services import find_organiser
 from campaign.petition.models import Signature, SignatureState
 from tests.helpers import SLUG, count, sign
 from tests.test_organiser import add_organiser, log_in
@@ -186,3 +187,37 @@ def test_invalidated_signatures_stay_invalidated_after_recount(app, staff, inbox
     app.test_cli_runner().invoke(args=["campaign", "recount"])
     assert count(app.test_client()) == 1
     assert states(app)["a@spam.example"] == SignatureState.INVALIDATED.value
+
+
+def test_admins_add_and_switch_off_organisers(app, admin, staff):
+    assert staff.get("/organiser/organisers").status_code == 403
+    csrf = token(admin, "/organiser/organisers")
+    added = admin.post(
+        "/organiser/organisers",
+        data={
+            "csrf_token": csrf,
+            "email": "new@example.org",
+            "role": "staff",
+            "password": "a first password to hand over",
+        },
+    )
+    assert added.status_code == 302
+    newcomer = app.test_client()
+    log_in(newcomer, "new@example.org", "a first password to hand over")
+    assert newcomer.get("/organiser/").status_code == 200
+    with app.app_context():
+        new_id = find_organiser("new@example.org").id
+    admin.post(f"/organiser/organisers/{new_id}/deactivate", data={"csrf_token": csrf})
+    assert newcomer.get("/organiser/").status_code == 302  # signed out at once
+    refused = log_in(
+        app.test_client(), "new@example.org", "a first password to hand over"
+    )
+    assert refused.status_code == 400
+
+
+def test_admins_cannot_switch_themselves_off(app, admin):
+    with app.app_context():
+        own_id = find_organiser("admin@example.org").id
+    csrf = token(admin, "/organiser/organisers")
+    admin.post(f"/organiser/organisers/{own_id}/deactivate", data={"csrf_token": csrf})
+    assert admin.get("/organiser/").status_code == 200

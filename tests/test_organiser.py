@@ -21,6 +21,7 @@ PAGES = [
     f"/organiser/petitions/{SLUG}/print",
     "/organiser/supporters",
     "/organiser/audit",
+    "/organiser/organisers",
 ]
 
 

@@ -181,3 +181,28 @@ class SupporterForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(_l("Enter the supporter's email.")), Length(max=320)],
     )
+
+
+class NewOrganiserForm(FlaskForm):
+    """An admin adds an organiser with a first password to hand over."""
+
+    email = EmailField(
+        _l("Email"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter their email address.")), Length(max=320)],
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("staff", _l("Staff: read, export, moderate")),
+            SelectChoice("admin", _l("Admin: everything, including accounts")),
+        ],
+    )
+    password = PasswordField(
+        _l("First password (at least 12 characters)"),
+        validators=[
+            DataRequired(_l("Set a first password.")),
+            Length(min=12, max=1000, message=_l("Use at least 12 characters.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -94,6 +94,22 @@ def latest_audit(limit: int = 200) -> list[AuditEntry]:
     )
 
 
+def all_organisers() -> list[Organiser]:
+    """Every organiser account, by email."""
+    return list(db.session.scalars(sa.select(Organiser).order_by(Organiser.email)))
+
+
+def set_active(organiser: Organiser, active: bool, by: Organiser) -> None:
+    """Turn an account on or off; turning it off ends its sessions."""
+    if organiser.id == by.id:
+        raise AccountError("You cannot switch off your own account.")
+    organiser.active = active
+    if not active:
+        organiser.session_token = new_session_token()
+    record(by, "activate" if active else "deactivate", organiser.email)
+    db.session.commit()
+
+
 def record(organiser: Organiser | None, action: str, detail: str, rows=None) -> None:
     """Add an entry to the audit log (in the caller's unit of work)."""
     db.session.add(

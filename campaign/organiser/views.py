@@ -27,11 +27,13 @@ from campaign.organiser import care, exports, services
 from campaign.organiser.forms import (
     ExportForm,
     LoginForm,
+    NewOrganiserForm,
     PasswordForm,
     PetitionForm,
     SelectionForm,
     SupporterForm,
 )
+from campaign.organiser.models import Organiser, Role
 from campaign.organiser.stats import petition_stats
 from campaign.petition import services as petitions
 from campaign.petition.models import Petition, Signature
@@ -294,3 +296,38 @@ def erase_supporter():
     erased = care.erase_supporter(form.email.data, current_user)
     flash(_("Erased %(n)d signatures.", n=erased))
     return redirect(url_for("organiser.supporters"))
+
+
+@bp.route("/organisers", methods=["GET", "POST"])
+@admin_required
+def organisers():
+    """Admins see every account and add new ones."""
+    form = NewOrganiserForm()
+    if form.validate_on_submit():
+        try:
+            added = services.create_organiser(
+                form.email.data, form.password.data, Role(form.role.data)
+            )
+        except services.AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            services.record(current_user, "add-organiser", added.email)
+            db.session.commit()
+            flash(_("%(email)s can now sign in.", email=added.email))
+            return redirect(url_for("organiser.organisers"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "organiser/organisers.html", form=form, accounts=services.all_organisers()
+    ), status
+
+
+@bp.post("/organisers/<int:organiser_id>/<any(activate, deactivate):change>")
+@admin_required
+def switch_organiser(organiser_id: int, change: str):
+    """Switch an account on or off."""
+    account = db.session.get(Organiser, organiser_id) or abort(404)
+    try:
+        services.set_active(account, change == "activate", current_user)
+    except services.AccountError as error:
+        flash(str(error))
+    return redirect(url_for("organiser.organisers"))
