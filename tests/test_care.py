@@ -172,6 +172,10 @@ def test_erasure_leaves_nothing_behind(app, admin, inbox):
         "/organiser/supporters/export",
         "/organiser/supporters/erase",
         "/organiser/signatures/1/hide",
+        "/organiser/signatures/1/invalidate",
+        f"/organiser/petitions/{SLUG}/edit",
+        "/organiser/organisers",
+        "/organiser/organisers/1/deactivate",
     ],
 )
 def test_data_care_forms_need_a_csrf_token(admin, path):

@@ -6,13 +6,13 @@ deletes the signature outright (it stops counting); nothing about the person
 is kept, not even in the audit log.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 
 from campaign.extensions import db
-from campaign.models import utc_midnight
+from campaign.organiser.exports import describe, signed_between
 from campaign.organiser.services import record
 from campaign.petition.models import Petition, Signature, SignatureState
 from campaign.petition.services import add_to_count, canonical_email, forget_count
@@ -35,17 +35,14 @@ class Selection:
         if self.email_domain:
             domain = self.email_domain.strip().lower().lstrip("@")
             found.append(Signature.canonical_email.like(f"%@{domain}"))
-        if self.since:
-            found.append(Signature.created_at >= utc_midnight(self.since))
-        if self.until:
-            found.append(Signature.created_at < utc_midnight(self.until, 1))
+        found += signed_between(self.since, self.until)
         if self.ip_key:
             found.append(Signature.ip_key == self.ip_key)
         return found
 
     def describe(self) -> str:
         """A line for the audit log."""
-        return " ".join(f"{k}={v}" for k, v in asdict(self).items() if v) or "all"
+        return describe(self)
 
 
 def preview(petition: Petition, selection: Selection) -> int:

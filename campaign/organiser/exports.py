@@ -7,7 +7,7 @@ written to the audit log with the number of rows that actually went out.
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -46,14 +46,27 @@ class Filters:
 
     def describe(self) -> str:
         """A line for the audit log."""
-        parts = [
-            f"state={self.state.value}" if self.state else "",
-            f"since={self.since}" if self.since else "",
-            f"until={self.until}" if self.until else "",
-            f"country={self.country}" if self.country else "",
-            "opted_in" if self.opted_in else "",
-        ]
-        return " ".join(part for part in parts if part) or "all"
+        return describe(self)
+
+
+def describe(criteria) -> str:
+    """The criteria that are set, as ``name=value`` words, for the audit log."""
+    words = [
+        f"{name}={getattr(value, 'value', value)}"
+        for name, value in asdict(criteria).items()
+        if value
+    ]
+    return " ".join(words) or "all"
+
+
+def signed_between(since: date | None, until: date | None) -> list:
+    """Conditions for signatures made on or after ``since``, on or before ``until``."""
+    found = []
+    if since:
+        found.append(Signature.created_at >= utc_midnight(since))
+    if until:
+        found.append(Signature.created_at < utc_midnight(until, 1))
+    return found
 
 
 def selection(petition: Petition, filters: Filters) -> sa.Select:
@@ -61,10 +74,7 @@ def selection(petition: Petition, filters: Filters) -> sa.Select:
     conditions = [Signature.petition_id == petition.id]
     if filters.state:
         conditions.append(Signature.state == filters.state)
-    if filters.since:
-        conditions.append(Signature.created_at >= utc_midnight(filters.since))
-    if filters.until:
-        conditions.append(Signature.created_at < utc_midnight(filters.until, 1))
+    conditions += signed_between(filters.since, filters.until)
     if filters.country:
         conditions.append(Signature.country == filters.country)
     if filters.opted_in:
