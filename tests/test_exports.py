@@ -156,7 +156,6 @@ def test_exports_stream_in_constant_memory(app):
     size, peak = peak_memory_of_export(app)
     assert size > 3.9 * small_size  # four times the rows ...
     assert peak < 1.3 * small_peak  # ... in the same memory
-    assert peak < size / 2
 
 
 def test_cli_export_writes_the_file_and_audits(app, runner, tmp_path):
