@@ -202,7 +202,8 @@ def test_dashboard_shows_how_the_petition_is_doing(app, staff, inbox):
     assert figures["Confirmation rate"] == "67%"
     assert figures["Joined the list"] == "1"
     assert "<td>France</td><td>2</td>" in html
-    assert "<svg" in html and html.count("<rect") == 30
+    assert html.count("<svg") == 2 and html.count("<rect") == 30 + 48
+    assert html.count('height="100.0"') == 2  # today and this hour are the peaks
     assert "Ada Lovelace" in html  # latest signatures, for organisers only
 
 

@@ -1,15 +1,16 @@
 """How a petition is doing, for the dashboard (organiser pages may count)."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from campaign.extensions import db
-from campaign.models import now_utc, utc_midnight
+from campaign.models import now_utc
 from campaign.petition.models import Petition, Signature, SignatureState
 
 CHART_DAYS = 30
+CHART_HOURS = 48
 
 
 @dataclass
@@ -18,7 +19,8 @@ class PetitionStats:
 
     by_state: dict[SignatureState, int]
     opt_ins: int
-    per_day: list[tuple[date, int]]
+    per_day: list[tuple[datetime, int]]
+    per_hour: list[tuple[datetime, int]]
     top_countries: list[tuple[str, int]]
     latest: list[Signature] = field(default_factory=list)
 
@@ -76,31 +78,40 @@ def petition_stats(petition: Petition) -> PetitionStats:
     return PetitionStats(
         by_state=by_state,
         opt_ins=opt_ins,
-        per_day=signatures_per_day(petition),
+        per_day=signatures_per(petition, "day", CHART_DAYS),
+        per_hour=signatures_per(petition, "hour", CHART_HOURS),
         top_countries=[tuple(row) for row in top_countries],
         latest=list(latest),
     )
 
 
-def signatures_per_day(petition: Petition, days: int = CHART_DAYS):
-    """Signatures made on each of the last ``days`` days (UTC), oldest first."""
-    today = now_utc().date()
-    first = today - timedelta(days=days - 1)
-    created = Signature.created_at
-    if db.engine.dialect.name == "postgresql":  # count UTC days, whatever TimeZone
-        created = sa.func.timezone("UTC", created)
-    day = sa.func.date(created)
-    rows = db.session.execute(
-        sa.select(day, sa.func.count())
-        .where(
-            Signature.petition_id == petition.id,
-            Signature.created_at >= utc_midnight(first),
-        )
-        .group_by(day)
-    ).all()
-    # SQLite answers with text, PostgreSQL with dates.
-    counts = {str(key): n for key, n in rows}
-    return [
-        (first + timedelta(days=i), counts.get(str(first + timedelta(days=i)), 0))
-        for i in range(days)
-    ]
+UNITS = {
+    # unit: (step, PostgreSQL to_char format, SQLite strftime format)
+    "day": (timedelta(days=1), "YYYY-MM-DD", "%Y-%m-%d"),
+    "hour": (timedelta(hours=1), "YYYY-MM-DD HH24", "%Y-%m-%d %H"),
+}
+
+
+def signatures_per(petition: Petition, unit: str, buckets: int):
+    """Signatures made in each of the last ``buckets`` days or hours (UTC)."""
+    step, pg_format, sqlite_format = UNITS[unit]
+    now = now_utc().replace(minute=0, second=0, microsecond=0)
+    if unit == "day":
+        now = now.replace(hour=0)
+    first = now - step * (buckets - 1)
+    if db.engine.dialect.name == "postgresql":  # UTC buckets, whatever TimeZone
+        key = sa.func.to_char(sa.func.timezone("UTC", Signature.created_at), pg_format)
+    else:
+        key = sa.func.strftime(sqlite_format, Signature.created_at)
+    counts = dict(
+        db.session.execute(
+            sa.select(key, sa.func.count())
+            .where(
+                Signature.petition_id == petition.id,
+                Signature.created_at >= first,
+            )
+            .group_by(key)
+        ).all()
+    )
+    starts = [first + step * i for i in range(buckets)]
+    return [(start, counts.get(start.strftime(sqlite_format), 0)) for start in starts]
