@@ -26,7 +26,8 @@ def test_organiser_signs_in_and_downloads_signatures(
 
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     page.get_by_role("link", name="No recognition for the Taliban").first.click()
-    expect(page.locator("svg[role=img]")).to_be_visible()
+    expect(page.get_by_role("img", name="Signatures per day")).to_be_visible()
+    expect(page.get_by_role("img", name="Signatures per hour")).to_be_visible()
     expect(page.get_by_text("Malalai Joya")).to_be_visible()
 
     page.get_by_label("State").select_option("pending")
