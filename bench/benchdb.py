@@ -76,3 +76,15 @@ def queued_tasks(url: str) -> int:
         return client.llen("celery")
     finally:
         client.close()
+
+
+def git_commit() -> str:
+    """The checked-out commit (read only), for the record."""
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip()

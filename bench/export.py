@@ -395,18 +395,6 @@ def exports_digest() -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def git_commit() -> str:
-    """The checked-out commit (read only), for the record."""
-    result = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.stdout.strip()
-
-
 def main() -> None:
     """Run each backend, print the table and targets, save the results."""
     args = parse_args()
@@ -415,7 +403,7 @@ def main() -> None:
     args.columns = app_columns()
     meta = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "commit": git_commit(),
+        "commit": benchdb.git_commit(),
         "exports_py_sha256": digest,
         "columns": args.columns,
         "rows": args.rows,

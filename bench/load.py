@@ -243,18 +243,6 @@ def show(outcome: dict) -> None:
     print(f"  Celery messages left queued: {outcome['celery_messages_queued']}")
 
 
-def git_commit() -> str:
-    """The checked-out commit (read only), for the record."""
-    result = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.stdout.strip()
-
-
 def main() -> None:
     """Prepare the database, run each worker model, print and save results."""
     args = parse_args()
@@ -265,7 +253,7 @@ def main() -> None:
     benchdb.migrate_and_seed(env)
     meta = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "commit": git_commit(),
+        "commit": benchdb.git_commit(),
         "load_average_at_start": os.getloadavg(),
         "wrk": f"-t{args.wrk_threads} -c{args.connections}, taskset -c {LOAD_CORE}",
         "gunicorn_core": SERVER_CORE,

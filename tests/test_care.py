@@ -10,15 +10,8 @@ from campaign.extensions import db
 from campaign.organiser.models import AuditEntry, Role
 from campaign.organiser.services import find_organiser
 from campaign.petition.models import Signature, SignatureState
-from tests.helpers import SLUG, count, sign
+from tests.helpers import SLUG, count, csrf_token, sign
 from tests.test_organiser import add_organiser, log_in
-
-TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def token(client, path: str) -> str:
-    """A CSRF token from one of the organiser pages."""
-    return TOKEN.search(client.get(path).get_data(as_text=True))[1]
 
 
 def sign_and_confirm(app, inbox, *emails, **fields) -> None:
@@ -30,22 +23,24 @@ def sign_and_confirm(app, inbox, *emails, **fields) -> None:
         client.get(re.sub(r"^https?://[^/]+", "", link))
 
 
+def signed_in(app, email: str, role: Role):
+    """A client signed in as a new organiser with this role."""
+    add_organiser(app, email, role)
+    client = app.test_client()
+    log_in(client, email)
+    return client
+
+
 @pytest.fixture
 def admin(app):
     """A client signed in as an admin."""
-    add_organiser(app, "admin@example.org", Role.ADMIN)
-    client = app.test_client()
-    log_in(client, "admin@example.org")
-    return client
+    return signed_in(app, "admin@example.org", Role.ADMIN)
 
 
 @pytest.fixture
 def staff(app):
     """A client signed in as staff."""
-    add_organiser(app, "staff@example.org", Role.STAFF)
-    client = app.test_client()
-    log_in(client, "staff@example.org")
-    return client
+    return signed_in(app, "staff@example.org", Role.STAFF)
 
 
 def states(app) -> dict[str, str]:
@@ -60,7 +55,10 @@ def test_staff_cannot_read_the_audit_log_or_erase(staff, admin):
     assert admin.get("/organiser/audit").status_code == 200
     response = staff.post(
         "/organiser/supporters/erase",
-        data={"csrf_token": token(staff, "/organiser/supporters"), "email": "x@y.org"},
+        data={
+            "csrf_token": csrf_token(staff, "/organiser/supporters"),
+            "email": "x@y.org",
+        },
     )
     assert response.status_code == 403
 
@@ -69,7 +67,7 @@ def test_bulk_invalidation_previews_then_applies(app, staff, inbox):
     sign_and_confirm(app, inbox, "a@spam.example", "b@spam.example", "c@fine.org")
     sign(app.test_client(), email="d@spam.example")  # pending
     path = f"/organiser/petitions/{SLUG}/moderate"
-    data = {"csrf_token": token(staff, path), "email_domain": "spam.example"}
+    data = {"csrf_token": csrf_token(staff, path), "email_domain": "spam.example"}
     preview = staff.post(path, data=data)
     assert "3 signatures match." in preview.get_data(as_text=True)
     assert count(app.test_client()) == 3  # nothing changed yet
@@ -89,7 +87,7 @@ def test_bulk_invalidation_previews_then_applies(app, staff, inbox):
 
 def test_bulk_invalidation_needs_a_criterion(staff):
     path = f"/organiser/petitions/{SLUG}/moderate"
-    response = staff.post(path, data={"csrf_token": token(staff, path)})
+    response = staff.post(path, data={"csrf_token": csrf_token(staff, path)})
     assert response.status_code == 400
     assert "Choose at least one criterion." in response.get_data(as_text=True)
 
@@ -101,7 +99,7 @@ def test_one_signature_can_be_invalidated_or_hidden(app, staff, inbox):
     )
     with app.app_context():
         signature_id = db.session.scalar(sa.select(Signature.id))
-    csrf = token(staff, f"/organiser/petitions/{SLUG}")
+    csrf = csrf_token(staff, f"/organiser/petitions/{SLUG}")
     staff.post(f"/organiser/signatures/{signature_id}/hide", data={"csrf_token": csrf})
     assert "Ada, United" not in app.test_client().get("/").get_data(as_text=True)
     staff.post(
@@ -126,7 +124,7 @@ def test_a_supporters_data_is_found_without_the_email_in_the_url(app, staff, inb
     response = staff.post(
         "/organiser/supporters",
         data={
-            "csrf_token": token(staff, "/organiser/supporters"),
+            "csrf_token": csrf_token(staff, "/organiser/supporters"),
             "email": "adalovelace@gmail.com",
         },
     )
@@ -135,7 +133,7 @@ def test_a_supporters_data_is_found_without_the_email_in_the_url(app, staff, inb
     exported = staff.post(
         "/organiser/supporters/export",
         data={
-            "csrf_token": token(staff, "/organiser/supporters"),
+            "csrf_token": csrf_token(staff, "/organiser/supporters"),
             "email": "adalovelace@gmail.com",
         },
     )
@@ -152,7 +150,7 @@ def test_erasure_leaves_nothing_behind(app, admin, inbox):
     response = admin.post(
         "/organiser/supporters/erase",
         data={
-            "csrf_token": token(admin, "/organiser/supporters"),
+            "csrf_token": csrf_token(admin, "/organiser/supporters"),
             "email": "ADA@example.org",
         },
     )
@@ -186,7 +184,7 @@ def test_data_care_forms_need_a_csrf_token(admin, path):
 def test_invalidated_signatures_stay_invalidated_after_recount(app, staff, inbox):
     sign_and_confirm(app, inbox, "a@spam.example", "b@fine.org")
     path = f"/organiser/petitions/{SLUG}/moderate"
-    data = {"csrf_token": token(staff, path), "email_domain": "spam.example"}
+    data = {"csrf_token": csrf_token(staff, path), "email_domain": "spam.example"}
     staff.post(path, data={**data, "confirm": "y"})
     app.test_cli_runner().invoke(args=["campaign", "recount"])
     assert count(app.test_client()) == 1
@@ -195,7 +193,7 @@ def test_invalidated_signatures_stay_invalidated_after_recount(app, staff, inbox
 
 def test_admins_add_and_switch_off_organisers(app, admin, staff):
     assert staff.get("/organiser/organisers").status_code == 403
-    csrf = token(admin, "/organiser/organisers")
+    csrf = csrf_token(admin, "/organiser/organisers")
     added = admin.post(
         "/organiser/organisers",
         data={
@@ -222,6 +220,6 @@ def test_admins_add_and_switch_off_organisers(app, admin, staff):
 def test_admins_cannot_switch_themselves_off(app, admin):
     with app.app_context():
         own_id = find_organiser("admin@example.org").id
-    csrf = token(admin, "/organiser/organisers")
+    csrf = csrf_token(admin, "/organiser/organisers")
     admin.post(f"/organiser/organisers/{own_id}/deactivate", data={"csrf_token": csrf})
     assert admin.get("/organiser/").status_code == 200

@@ -119,8 +119,7 @@ def test_session_cookie_flags_in_production(app_factory):
 
 
 def test_sign_out(staff):
-    page = staff.get("/organiser/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    token = csrf_token(staff, "/organiser/")
     response = staff.post("/organiser/logout", data={"csrf_token": token})
     assert response.headers["Location"] == "/organiser/login"
     assert staff.get("/organiser/").status_code == 302
@@ -208,8 +207,7 @@ def test_dashboard_shows_how_the_petition_is_doing(app, staff, inbox):
 
 
 def test_editing_the_petition_changes_the_public_page(app, staff):
-    form = staff.get(f"/organiser/petitions/{SLUG}/edit").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)[1]
+    token = csrf_token(staff, f"/organiser/petitions/{SLUG}/edit")
     response = staff.post(
         f"/organiser/petitions/{SLUG}/edit",
         data={
@@ -229,8 +227,7 @@ def test_editing_the_petition_changes_the_public_page(app, staff):
 
 
 def test_editing_refuses_bad_values(staff):
-    form = staff.get(f"/organiser/petitions/{SLUG}/edit").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)[1]
+    token = csrf_token(staff, f"/organiser/petitions/{SLUG}/edit")
     response = staff.post(
         f"/organiser/petitions/{SLUG}/edit",
         data={
