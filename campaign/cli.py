@@ -90,7 +90,7 @@ def export_signatures(slug, output, state, since, until, country, opted_in) -> N
     total = count_rows(petition, filters)
     export = CsvExport(petition, filters, None, "cli")
     with (
-        open(output, "w", encoding="utf-8", newline="") as file,
+        open(output, "wb") as file,
         click.progressbar(length=total, label="Exporting") as bar,
     ):
         for chunk in export:

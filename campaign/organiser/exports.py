@@ -4,7 +4,6 @@ The same generator feeds the CSV download and the CLI command; every export is
 written to the audit log with the number of rows that actually went out.
 """
 
-import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -145,7 +144,7 @@ def driver_cursor():
 
 
 class CsvExport:
-    """An export in progress: iterate it for CSV text; ``written`` counts rows.
+    """An export in progress: iterate it for CSV bytes; ``written`` counts rows.
 
     Whatever ends the iteration (the last row, an error, a client that goes
     away), the audit log records how many rows went out.
@@ -157,8 +156,8 @@ class CsvExport:
         self.organiser, self.via = organiser, via
         self.written = 0
 
-    def __iter__(self) -> Iterator[str]:
-        """UTF-8 CSV text with a header row, a batch of rows per chunk."""
+    def __iter__(self) -> Iterator[bytes]:
+        """UTF-8 CSV with a header row, a batch of rows per chunk."""
         try:
             if db.engine.dialect.name == "postgresql":
                 yield from self._copy()
@@ -167,7 +166,7 @@ class CsvExport:
         finally:
             self._audit()
 
-    def _write(self) -> Iterator[str]:
+    def _write(self) -> Iterator[bytes]:
         """Write the rows with the csv module, a batch at a time."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -177,26 +176,24 @@ class CsvExport:
         while batch := cursor.fetchmany(BATCH):
             writer.writerows(batch)
             self.written += len(batch)
-            yield buffer.getvalue()
+            yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
-        yield buffer.getvalue()
+        yield buffer.getvalue().encode()
 
-    def _copy(self) -> Iterator[str]:
+    def _copy(self) -> Iterator[bytes]:
         """Let PostgreSQL write the CSV (COPY … TO STDOUT) and pass it through.
 
         While it runs, ``written`` counts lines; at the end it is PostgreSQL's
         own row count.
         """
         query = literal_sql(self.petition, self.filters)
-        decoder = codecs.getincrementaldecoder("utf-8")()
         cursor = driver_cursor()
         with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
             for data in copy:
-                text = decoder.decode(bytes(data))
-                self.written += text.count("\n")
-                yield text
-        yield decoder.decode(b"", final=True)
+                chunk = bytes(data)
+                self.written += chunk.count(b"\n")
+                yield chunk
         self.written = cursor.rowcount
 
     def _audit(self) -> None:
