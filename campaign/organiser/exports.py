@@ -32,6 +32,7 @@ COLUMNS = {
     "client_key": Signature.ip_key,
 }
 BATCH = 2000
+CHUNK_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -189,11 +190,16 @@ class CsvExport:
         """
         query = literal_sql(self.petition, self.filters)
         cursor = driver_cursor()
+        chunk = bytearray()
+        # libpq hands over one row at a time: pass them on in larger chunks.
         with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
             for data in copy:
-                chunk = bytes(data)
-                self.written += chunk.count(b"\n")
-                yield chunk
+                chunk += data
+                if len(chunk) >= CHUNK_BYTES:
+                    self.written += chunk.count(b"\n")
+                    yield bytes(chunk)
+                    chunk.clear()
+        yield bytes(chunk)
         self.written = cursor.rowcount
 
     def _audit(self) -> None:
