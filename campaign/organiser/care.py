@@ -24,6 +24,7 @@ LIVE = (SignatureState.PENDING, SignatureState.VALIDATED)
 class Selection:
     """Which signatures of a petition a bulk invalidation takes."""
 
+    signature_id: int | None = None
     email_domain: str | None = None
     since: date | None = None
     until: date | None = None
@@ -32,6 +33,8 @@ class Selection:
     def conditions(self, petition: Petition) -> list:
         """SQL conditions for this selection (live signatures only)."""
         found = [Signature.petition_id == petition.id, Signature.state.in_(LIVE)]
+        if self.signature_id:
+            found.append(Signature.id == self.signature_id)
         if self.email_domain:
             domain = self.email_domain.strip().lower().lstrip("@")
             found.append(Signature.canonical_email.like(f"%@{domain}"))
@@ -75,16 +78,12 @@ def invalidate(petition: Petition, selection: Selection, organiser) -> int:
 
 def invalidate_one(signature: Signature, organiser) -> None:
     """Invalidate a single signature."""
-    was_confirmed = signature.state is SignatureState.VALIDATED
-    if signature.state not in LIVE:
-        return
-    signature.state = SignatureState.INVALIDATED
-    signature.notice = None
-    if was_confirmed:
-        add_to_count(signature.petition_id, -1)
-    record(organiser, "invalidate", f"signature {signature.id}", 1)
-    db.session.commit()
-    forget_count(signature.petition_id)
+    invalidate(signature.petition, Selection(signature_id=signature.id), organiser)
+
+
+def get_signature(signature_id: int) -> Signature | None:
+    """One signature, by id."""
+    return db.session.get(Signature, signature_id)
 
 
 def hide_public(signature: Signature, organiser) -> None:

@@ -26,6 +26,11 @@ def _decoy_hash() -> str:
     return generate_password_hash("decoy password, never valid")
 
 
+def get_organiser(organiser_id: int) -> Organiser | None:
+    """One organiser account, by id."""
+    return db.session.get(Organiser, organiser_id)
+
+
 def find_organiser(email: str) -> Organiser | None:
     """The organiser with this email (emails are stored lower-cased)."""
     return db.session.scalar(
@@ -40,8 +45,10 @@ def load_by_session_token(token: str) -> Organiser | None:
     )
 
 
-def create_organiser(email: str, password: str, role: Role = Role.STAFF) -> Organiser:
-    """Add an organiser; the password is stored only as a scrypt hash."""
+def create_organiser(
+    email: str, password: str, role: Role = Role.STAFF, by: Organiser | None = None
+) -> Organiser:
+    """Add an organiser (audited when an admin does it); scrypt hash only."""
     email = email.strip().lower()
     if "@" not in email:
         raise AccountError("Enter the organiser's email address.")
@@ -52,6 +59,8 @@ def create_organiser(email: str, password: str, role: Role = Role.STAFF) -> Orga
         email=email, password_hash=generate_password_hash(password), role=role
     )
     db.session.add(organiser)
+    if by is not None:
+        record(by, "add-organiser", email)
     db.session.commit()
     return organiser
 
@@ -107,6 +116,12 @@ def set_active(organiser: Organiser, active: bool, by: Organiser) -> None:
     if not active:
         organiser.session_token = new_session_token()
     record(by, "activate" if active else "deactivate", organiser.email)
+    db.session.commit()
+
+
+def audit(organiser: Organiser | None, action: str, detail: str, rows=None) -> None:
+    """Record an action in the audit log, in a unit of its own."""
+    record(organiser, action, detail, rows)
     db.session.commit()
 
 

@@ -3,7 +3,6 @@
 import functools
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -22,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from campaign.extensions import db, limiter, login_manager
+from campaign.extensions import limiter, login_manager
 from campaign.organiser import care, exports, services
 from campaign.organiser.forms import (
     ExportForm,
@@ -33,10 +32,9 @@ from campaign.organiser.forms import (
     SelectionForm,
     SupporterForm,
 )
-from campaign.organiser.models import Organiser, Role
+from campaign.organiser.models import Role
 from campaign.organiser.stats import petition_stats
 from campaign.petition import services as petitions
-from campaign.petition.models import Petition, Signature
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
@@ -133,7 +131,7 @@ def password():
 @login_required
 def dashboard():
     """Every petition at a glance."""
-    found = db.session.scalars(sa.select(Petition).order_by(Petition.id)).all()
+    found = petitions.all_petitions()
     rows = [(petition, petition_stats(petition)) for petition in found]
     return render_template("organiser/dashboard.html", rows=rows)
 
@@ -206,8 +204,7 @@ def admin_required(view):
 def print_petition(slug: str):
     """The petition, its count and its signers, laid out for paper or PDF."""
     found = petitions.get_petition(slug) or abort(404)
-    services.record(current_user, "print-signatures", slug)
-    db.session.commit()
+    services.audit(current_user, "print-signatures", slug)
     signers = care.confirmed_signers(found)
     page = stream_template(
         "organiser/print.html",
@@ -248,7 +245,7 @@ def moderate(slug: str):
 @login_required
 def signature_action(signature_id: int, action: str):
     """Invalidate one signature, or stop showing it publicly."""
-    signature = db.session.get(Signature, signature_id) or abort(404)
+    signature = care.get_signature(signature_id) or abort(404)
     actions = {"invalidate": care.invalidate_one, "hide": care.hide_public}
     if action not in actions:
         abort(404)
@@ -279,8 +276,7 @@ def export_supporter():
     if not form.validate():
         abort(400)
     data = care.supporter_record(form.email.data)
-    services.record(current_user, "export-supporter", "data request", 1)
-    db.session.commit()
+    services.audit(current_user, "export-supporter", "data request", 1)
     response = jsonify(data)
     response.headers["Content-Disposition"] = 'attachment; filename="supporter.json"'
     return response
@@ -306,13 +302,11 @@ def organisers():
     if form.validate_on_submit():
         try:
             added = services.create_organiser(
-                form.email.data, form.password.data, Role(form.role.data)
+                form.email.data, form.password.data, Role(form.role.data), current_user
             )
         except services.AccountError as error:
             form.email.errors.append(str(error))
         else:
-            services.record(current_user, "add-organiser", added.email)
-            db.session.commit()
             flash(_("%(email)s can now sign in.", email=added.email))
             return redirect(url_for("organiser.organisers"))
     status = 400 if form.errors else 200
@@ -325,7 +319,7 @@ def organisers():
 @admin_required
 def switch_organiser(organiser_id: int, change: str):
     """Switch an account on or off."""
-    account = db.session.get(Organiser, organiser_id) or abort(404)
+    account = services.get_organiser(organiser_id) or abort(404)
     try:
         services.set_active(account, change == "activate", current_user)
     except services.AccountError as error:

@@ -243,6 +243,11 @@ def _cached(key: str, compute):
     return value
 
 
+def _ref_key(slug: str) -> str:
+    """Cache key of a petition's cached facts."""
+    return f"petition-ref/{slug}"
+
+
 def forget_count(petition_id: int) -> None:
     """Drop this process's cached count after changing it."""
     cache.delete(_count_key(petition_id))
@@ -271,7 +276,7 @@ def petition_ref(slug: str) -> PetitionRef | None:
         is_open = row.state is PetitionState.OPEN
         return PetitionRef(row.id, row.slug, row.title, row.goal, is_open)
 
-    return _cached(f"petition-ref/{slug}", load)
+    return _cached(_ref_key(slug), load)
 
 
 def recount(petition: Petition) -> int:
@@ -310,6 +315,11 @@ def latest_public_signers(petition: Petition, limit: int = 8) -> list[PublicSign
     return [PublicSigner(first_name(name), country) for name, country in rows]
 
 
+def all_petitions() -> list[Petition]:
+    """Every petition, oldest first."""
+    return list(db.session.scalars(sa.select(Petition).order_by(Petition.id)))
+
+
 def get_petition(slug: str) -> Petition | None:
     """The petition with this slug."""
     return db.session.scalar(sa.select(Petition).filter_by(slug=slug))
@@ -333,7 +343,7 @@ def update_petition(petition: Petition, **fields) -> Petition:
         petition.state = PetitionState(fields["state"])
     petition.body_html = render_markdown(petition.body_markdown)
     db.session.commit()
-    cache.delete(f"petition-ref/{petition.slug}")
+    cache.delete(_ref_key(petition.slug))
     return petition
 
 
