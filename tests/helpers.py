@@ -90,3 +90,9 @@ def reset_database() -> None:
     db.drop_all()
     with db.engine.begin() as connection:
         connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def submit(client, path: str, page: str | None = None, **fields):
+    """Post a form as a browser would, with the CSRF token from ``page``."""
+    fields["csrf_token"] = csrf_token(client, page or path)
+    return client.post(path, data=fields)

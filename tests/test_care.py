@@ -10,7 +10,7 @@ from campaign.extensions import db
 from campaign.organiser.models import AuditEntry, Role
 from campaign.organiser.services import find_organiser
 from campaign.petition.models import Signature, SignatureState
-from tests.helpers import SLUG, count, csrf_token, sign
+from tests.helpers import SLUG, count, csrf_token, sign, submit
 from tests.test_organiser import add_organiser, log_in
 
 
@@ -53,12 +53,8 @@ def states(app) -> dict[str, str]:
 def test_staff_cannot_read_the_audit_log_or_erase(staff, admin):
     assert staff.get("/organiser/audit").status_code == 403
     assert admin.get("/organiser/audit").status_code == 200
-    response = staff.post(
-        "/organiser/supporters/erase",
-        data={
-            "csrf_token": csrf_token(staff, "/organiser/supporters"),
-            "email": "x@y.org",
-        },
+    response = submit(
+        staff, "/organiser/supporters/erase", "/organiser/supporters", email="x@y.org"
     )
     assert response.status_code == 403
 
@@ -121,21 +117,19 @@ def test_printable_list_has_confirmed_names_and_countries(app, staff, inbox):
 
 def test_a_supporters_data_is_found_without_the_email_in_the_url(app, staff, inbox):
     sign_and_confirm(app, inbox, "Ada.Lovelace@gmail.com", comment="For them")
-    response = staff.post(
+    response = submit(
+        staff,
         "/organiser/supporters",
-        data={
-            "csrf_token": csrf_token(staff, "/organiser/supporters"),
-            "email": "adalovelace@gmail.com",
-        },
+        "/organiser/supporters",
+        email="adalovelace@gmail.com",
     )
     html = response.get_data(as_text=True)
     assert "Ada.Lovelace@gmail.com" in html and "For them" in html
-    exported = staff.post(
+    exported = submit(
+        staff,
         "/organiser/supporters/export",
-        data={
-            "csrf_token": csrf_token(staff, "/organiser/supporters"),
-            "email": "adalovelace@gmail.com",
-        },
+        "/organiser/supporters",
+        email="adalovelace@gmail.com",
     )
     data = json.loads(exported.get_data(as_text=True))
     [signature] = data["signatures"]
@@ -147,12 +141,11 @@ def test_a_supporters_data_is_found_without_the_email_in_the_url(app, staff, inb
 def test_erasure_leaves_nothing_behind(app, admin, inbox):
     sign_and_confirm(app, inbox, "ada@example.org", "grace@example.org")
     sign(app.test_client(), email="ada@example.org", comment="again")  # repeat
-    response = admin.post(
+    response = submit(
+        admin,
         "/organiser/supporters/erase",
-        data={
-            "csrf_token": csrf_token(admin, "/organiser/supporters"),
-            "email": "ADA@example.org",
-        },
+        "/organiser/supporters",
+        email="ADA@example.org",
     )
     assert response.status_code == 302
     assert count(app.test_client()) == 1

@@ -9,7 +9,7 @@ from campaign.config import ProductionConfig
 from campaign.extensions import db
 from campaign.organiser.models import Organiser, Role
 from campaign.organiser.services import create_organiser
-from tests.helpers import SLUG, csrf_token, sign
+from tests.helpers import SLUG, csrf_token, sign, submit
 
 PASSWORD = "correct horse battery staple"
 PAGES = [
@@ -207,17 +207,14 @@ def test_dashboard_shows_how_the_petition_is_doing(app, staff, inbox):
 
 
 def test_editing_the_petition_changes_the_public_page(app, staff):
-    token = csrf_token(staff, f"/organiser/petitions/{SLUG}/edit")
-    response = staff.post(
+    response = submit(
+        staff,
         f"/organiser/petitions/{SLUG}/edit",
-        data={
-            "csrf_token": token,
-            "title": "A sharper title",
-            "target": "Every government",
-            "body_markdown": "We ask **you**.",
-            "goal": "50000",
-            "state": "closed",
-        },
+        title="A sharper title",
+        target="Every government",
+        body_markdown="We ask **you**.",
+        goal="50000",
+        state="closed",
     )
     assert response.status_code == 302
     public = app.test_client().get(f"/petitions/{SLUG}").get_data(as_text=True)
@@ -227,17 +224,14 @@ def test_editing_the_petition_changes_the_public_page(app, staff):
 
 
 def test_editing_refuses_bad_values(staff):
-    token = csrf_token(staff, f"/organiser/petitions/{SLUG}/edit")
-    response = staff.post(
+    response = submit(
+        staff,
         f"/organiser/petitions/{SLUG}/edit",
-        data={
-            "csrf_token": token,
-            "title": "",
-            "target": "x",
-            "body_markdown": "y",
-            "goal": "0",
-            "state": "open",
-        },
+        title="",
+        target="x",
+        body_markdown="y",
+        goal="0",
+        state="open",
     )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
