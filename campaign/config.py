@@ -80,7 +80,7 @@ class Config:
     CONFIRM_TOKEN_MAX_AGE = 14 * 24 * 3600
     # Resend a confirmation or an "already signed" notice at most this often.
     NOTICE_INTERVAL = 600
-    # The signer-email outbox (campaign/petition/notices.py): how often the
+    # The signer-email outbox (campaign/outbox.py): how often the
     # beat runs the sender, how often one web process may ask for a run,
     # emails per batch (one SMTP connection each), when a crashed run's claim
     # is retaken.

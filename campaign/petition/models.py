@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
 from campaign.models import TimestampMixin, UTCDateTime
+from campaign.outbox import OutboxMixin
 
 
 class PetitionState(enum.Enum):
@@ -69,7 +70,7 @@ class Petition(TimestampMixin, db.Model):
         return self.state is PetitionState.OPEN
 
 
-class Signature(TimestampMixin, db.Model):
+class Signature(OutboxMixin, TimestampMixin, db.Model):
     """One person's signature on one petition."""
 
     __tablename__ = "signature"
@@ -104,13 +105,8 @@ class Signature(TimestampMixin, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(16), default="en")
     # A keyed hash of the client address, for spotting abuse; never the raw IP.
     ip_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    # When we last emailed this address about this signature (throttles resends).
-    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The email due to this signer, if any; the sender task clears it once sent.
+    # The email due to this signer, if any (campaign/outbox.py sends it).
     notice: Mapped[Notice | None] = mapped_column(enum_column(Notice))
-    # Which sender run has taken the email, and when (a stale claim is retaken).
-    notice_claim: Mapped[str | None] = mapped_column(sa.String(32))
-    notice_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     petition = relationship("Petition")
 

@@ -1,7 +1,7 @@
 """Petition domain: signing, confirming, counting.
 
 Each operation is one unit of work with one commit; a signer's email is marked
-due in that commit and sent by the worker after it (see notices.py).
+due in that commit and sent by the worker after it (see campaign/outbox.py).
 """
 
 import functools
