@@ -89,6 +89,22 @@ class Config:
     NOTICE_BATCH_SIZE = 200
     NOTICE_CLAIM_TIMEOUT = 300
     COUNTER_SHARDS = 16
+    # Mailing list (campaign/mailing/): sign-ups per client, the address
+    # List-Unsubscribe's mailto: names (default: unsubscribe@ the sender's
+    # domain), and the broadcast engine: copies per batch (one SMTP
+    # connection each), messages per second across all workers (0: no
+    # limit), when a dead run's claim is retaken, attempts before a copy
+    # SMTP keeps deferring fails, retry backoff after an SMTP outage, and how
+    # often the beat starts scheduled broadcasts and resumes unfinished ones.
+    JOIN_RATE_LIMIT = "10 per minute;100 per hour"
+    MAIL_UNSUBSCRIBE_ADDRESS: str | None = None
+    BROADCAST_BATCH_SIZE = 300
+    BROADCAST_RATE = 0
+    BROADCAST_CLAIM_TIMEOUT = 300
+    BROADCAST_MAX_ATTEMPTS = 5
+    BROADCAST_RETRY_BASE = 30
+    BROADCAST_RETRY_MAX = 3600
+    BROADCAST_POLL_SECONDS = 30
     HSTS = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -141,6 +157,8 @@ ENV_STRINGS = [
     "LOGIN_RATE_LIMIT",
     "CACHE_TYPE",
     "CACHE_REDIS_URL",
+    "JOIN_RATE_LIMIT",
+    "MAIL_UNSUBSCRIBE_ADDRESS",
 ]
 ENV_INTS = [
     "MAIL_PORT",
@@ -153,6 +171,13 @@ ENV_INTS = [
     "NOTICE_POLL_SECONDS",
     "NOTICE_BATCH_SIZE",
     "NOTICE_CLAIM_TIMEOUT",
+    "BROADCAST_BATCH_SIZE",
+    "BROADCAST_RATE",
+    "BROADCAST_CLAIM_TIMEOUT",
+    "BROADCAST_MAX_ATTEMPTS",
+    "BROADCAST_RETRY_BASE",
+    "BROADCAST_RETRY_MAX",
+    "BROADCAST_POLL_SECONDS",
 ]
 ENV_BOOLS = ["MAIL_USE_TLS", "MAIL_USE_SSL", "HSTS"]
 
@@ -208,7 +233,15 @@ def finish_config(app, name: str) -> None:
             "send-due-signer-emails": {
                 "task": "campaign.petition.tasks.send_due_notices",
                 "schedule": float(config["NOTICE_POLL_SECONDS"]),
-            }
+            },
+            "send-due-subscriber-emails": {
+                "task": "campaign.mailing.tasks.send_due_subscriber_notices",
+                "schedule": float(config["NOTICE_POLL_SECONDS"]),
+            },
+            "start-and-resume-broadcasts": {
+                "task": "campaign.mailing.tasks.resume_broadcasts",
+                "schedule": float(config["BROADCAST_POLL_SECONDS"]),
+            },
         },
     }
     config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")

@@ -34,13 +34,15 @@ def build_message(to: str, subject: str, template: str, **context) -> Message:
     )
 
 
-def deliver_to_file(message: Message) -> Path:
-    """Write the message as an .eml file and log its links."""
+def deliver_to_file(message: Message, data: bytes | None = None) -> Path:
+    """Write the message (or its ready-made ``data``) as an .eml file; log links."""
     folder = Path(current_app.config["MAIL_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(message.as_bytes())
-    links = " ".join(LINK.findall(message.body or ""))
+    data = data if data is not None else message.as_bytes()
+    path.write_bytes(data)
+    text = message.body or data.decode("utf-8", "replace").replace("=\r\n", "")
+    links = " ".join(dict.fromkeys(LINK.findall(text)))
     log.warning("Mail to %s written to %s; links: %s", message.recipients, path, links)
     return path
 
@@ -58,9 +60,37 @@ def file_writer():
     yield deliver_to_file
 
 
+@contextmanager
+def smtp_raw_connection():
+    """One SMTP connection for ready-made bytes; yields ``send(sender, to, data)``."""
+    with mail.connect() as connection:
+
+        def send(sender: str, to: str, data: bytes) -> None:
+            if connection.host is not None:  # None when MAIL_SUPPRESS_SEND
+                connection.host.sendmail(sender, [to], data)
+
+        yield send
+
+
+@contextmanager
+def raw_file_writer():
+    """The file backend for ready-made bytes."""
+
+    def send(sender: str, to: str, data: bytes) -> None:
+        deliver_to_file(Message(recipients=[to]), data)
+
+    yield send
+
+
 BACKENDS = {"file": file_writer, "smtp": smtp_connection}
+RAW_BACKENDS = {"file": raw_file_writer, "smtp": smtp_raw_connection}
 
 
 def sending():
     """A context yielding ``send(message)`` for the configured backend."""
     return BACKENDS[current_app.config["MAIL_BACKEND"]]()
+
+
+def raw_sending():
+    """A context yielding ``send(sender, to, data)`` for bulk mail built as bytes."""
+    return RAW_BACKENDS[current_app.config["MAIL_BACKEND"]]()

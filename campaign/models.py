@@ -1,5 +1,6 @@
-"""Shared model pieces: UTC timestamps."""
+"""Shared model pieces: UTC timestamps, portable enums and upserts."""
 
+import enum
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -57,3 +58,14 @@ def insert_for(target, dialect_name: str):
     """
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     return dialect.insert(target)
+
+
+def enum_column(enum_cls: type[enum.Enum]) -> sa.Enum:
+    """Store an enum by its value, as a portable string column."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )

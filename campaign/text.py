@@ -1,4 +1,4 @@
-"""Text helpers shared by features: Markdown, front matter, names."""
+"""Text helpers shared by features: Markdown, front matter, names, addresses."""
 
 from pathlib import Path
 
@@ -6,6 +6,18 @@ import markdown
 import yaml
 
 CONTENT_DIR = Path(__file__).parent / "content"
+# Providers that deliver "a.b+tag@" to "ab@": one person, one signature.
+DOTLESS_DOMAINS = {"gmail.com", "googlemail.com"}
+PLUS_TAG_DOMAINS = DOTLESS_DOMAINS | {
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "icloud.com",
+    "me.com",
+    "protonmail.com",
+    "proton.me",
+    "fastmail.com",
+}
 
 
 def render_markdown(source: str) -> str:
@@ -24,3 +36,14 @@ def first_name(name: str) -> str:
     """The part of a name shown publicly: the first word only."""
     parts = name.split()
     return parts[0] if parts else ""
+
+
+def canonical_email(email: str) -> str:
+    """One address per mailbox: lower-cased, dots and +tags removed where ignored."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    if domain in PLUS_TAG_DOMAINS:
+        local = local.split("+", 1)[0]
+    if domain in DOTLESS_DOMAINS:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from campaign.extensions import db, limiter
 from campaign.models import now_utc
 from campaign.petition.models import Petition, PetitionState, Signature, SignatureState
-from campaign.petition.services import canonical_email
 from campaign.petition.tokens import confirmation_token
+from campaign.text import canonical_email
 from tests.helpers import REDIS_URL, SLUG, count, csrf_token, needs_redis, sign
 
 

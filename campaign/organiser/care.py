@@ -15,7 +15,8 @@ from campaign.extensions import db
 from campaign.organiser.exports import describe, signed_between
 from campaign.organiser.services import record
 from campaign.petition.models import Petition, Signature, SignatureState
-from campaign.petition.services import add_to_count, canonical_email, forget_count
+from campaign.petition.services import add_to_count, forget_count
+from campaign.text import canonical_email
 
 LIVE = (SignatureState.PENDING, SignatureState.VALIDATED)
 

@@ -9,8 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
-from campaign.models import TimestampMixin, UTCDateTime, now_utc
-from campaign.petition.models import enum_column
+from campaign.models import TimestampMixin, UTCDateTime, enum_column, now_utc
 
 
 class Role(enum.Enum):

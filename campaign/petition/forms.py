@@ -13,6 +13,7 @@ from campaign.forms import (
     strip,
     valid_email,
 )
+from campaign.mailing.forms import PETITION_WORDING
 
 COMMENT_MAX = 500
 
@@ -65,5 +66,5 @@ class SignForm(FlaskForm):
         ],
         render_kw={"maxlength": COMMENT_MAX, "rows": 3},
     )
-    join_list = BooleanField(_l("Email me updates about this campaign"))
+    join_list = BooleanField(PETITION_WORDING)
     public = BooleanField(_l("Show my first name and country on this page"))

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
-from campaign.models import TimestampMixin, UTCDateTime
+from campaign.models import TimestampMixin, UTCDateTime, enum_column
 from campaign.outbox import OutboxMixin
 
 
@@ -32,17 +32,6 @@ class Notice(enum.Enum):
 
     CONFIRM = "confirm"  # the confirmation link (first attempt, or again)
     ALREADY_SIGNED = "already_signed"  # a repeat after confirming
-
-
-def enum_column(enum_cls: type[enum.Enum]) -> sa.Enum:
-    """Store an enum by its value, as a portable string column."""
-    return sa.Enum(
-        enum_cls,
-        native_enum=False,
-        length=20,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
 
 
 class Petition(TimestampMixin, db.Model):

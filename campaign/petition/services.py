@@ -14,8 +14,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 
 from campaign.extensions import cache, db
+from campaign.mailing.forms import PETITION_WORDING
+from campaign.mailing.services import subscribe_signer
 from campaign.models import insert_for, now_utc
 from campaign.petition.models import (
     CounterShard,
@@ -27,20 +30,7 @@ from campaign.petition.models import (
 )
 from campaign.petition.tasks import kick_sender
 from campaign.petition.tokens import signature_from_token
-from campaign.text import first_name, render_markdown
-
-# Providers that deliver "a.b+tag@" to "ab@": one person, one signature.
-DOTLESS_DOMAINS = {"gmail.com", "googlemail.com"}
-PLUS_TAG_DOMAINS = DOTLESS_DOMAINS | {
-    "outlook.com",
-    "hotmail.com",
-    "live.com",
-    "icloud.com",
-    "me.com",
-    "protonmail.com",
-    "proton.me",
-    "fastmail.com",
-}
+from campaign.text import canonical_email, first_name, render_markdown
 
 
 class PetitionClosed(Exception):
@@ -64,17 +54,6 @@ class PublicSigner:
 
     first_name: str
     country: str
-
-
-def canonical_email(email: str) -> str:
-    """One address per mailbox: lower-cased, dots and +tags removed where ignored."""
-    local, _, domain = email.strip().lower().rpartition("@")
-    if domain in PLUS_TAG_DOMAINS:
-        local = local.split("+", 1)[0]
-    if domain in DOTLESS_DOMAINS:
-        local = local.replace(".", "")
-        domain = "gmail.com"
-    return f"{local}@{domain}"
 
 
 def client_key(address: str | None) -> str | None:
@@ -198,10 +177,19 @@ def confirm_signature(token: str) -> Signature:
     ).rowcount
     if moved:
         add_to_count(signature.petition_id, moved)
+        if signature.join_list:
+            _join_mailing_list(signature)
     db.session.commit()
     if moved:  # this process at least shows the signer their own signature
         forget_count(signature.petition_id)
     return signature
+
+
+def _join_mailing_list(signature: Signature) -> None:
+    """The petition's opt-in takes effect now the address is proven."""
+    with force_locale(signature.locale):
+        wording = str(PETITION_WORDING)
+    subscribe_signer(signature, wording)
 
 
 def add_to_count(petition_id: int, amount: int) -> None:

@@ -1,0 +1,1 @@
+"""The mailing list: consent-based sign-up, unsubscribe, broadcasts."""

@@ -1,0 +1,203 @@
+"""Broadcasts: write, schedule, start (make the ledger), finish, history."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from campaign.extensions import db
+from campaign.mailing.ledger import outstanding, progress
+from campaign.mailing.models import (
+    Audience,
+    Broadcast,
+    BroadcastState,
+    Delivery,
+    DeliveryState,
+    Subscriber,
+    SubscriberState,
+    Suppression,
+)
+from campaign.models import now_utc
+from campaign.organiser.services import record
+from campaign.petition.models import Signature, SignatureState
+
+EDITABLE = (BroadcastState.DRAFT, BroadcastState.SCHEDULED)
+
+
+class NotEditable(Exception):
+    """The broadcast has started (or was cancelled): it can't change now."""
+
+
+def all_broadcasts() -> list[Broadcast]:
+    """Every broadcast, newest first: the history organisers see."""
+    return list(
+        db.session.scalars(sa.select(Broadcast).order_by(Broadcast.id.desc())).all()
+    )
+
+
+def get_broadcast(broadcast_id: int) -> Broadcast | None:
+    """The broadcast with this id, or None."""
+    return db.session.get(Broadcast, broadcast_id)
+
+
+def save_draft(broadcast: Broadcast | None, organiser, **fields) -> Broadcast:
+    """Create or edit a draft: subject, body, audience (and its petition)."""
+    if broadcast is None:
+        broadcast = Broadcast(created_by_id=organiser.id)
+        db.session.add(broadcast)
+    elif broadcast.state not in EDITABLE:
+        raise NotEditable
+    for name, value in fields.items():
+        setattr(broadcast, name, value)
+    if broadcast.audience is not Audience.PETITION:
+        broadcast.petition_id = None
+    broadcast.state = BroadcastState.DRAFT
+    broadcast.send_at = None
+    db.session.flush()
+    record(organiser, "broadcast.save", f"broadcast {broadcast.id}")
+    db.session.commit()
+    return broadcast
+
+
+def audience_filter(audience: Audience, petition_id: int | None) -> list:
+    """Conditions on Subscriber selecting who a broadcast goes to."""
+    conditions = [
+        Subscriber.state == SubscriberState.SUBSCRIBED,
+        ~sa.exists().where(Suppression.email_key == Subscriber.email_key),
+    ]
+    if audience is Audience.PETITION:
+        conditions.append(
+            sa.exists().where(
+                Signature.petition_id == petition_id,
+                Signature.canonical_email == Subscriber.canonical_email,
+                Signature.state == SignatureState.VALIDATED,
+                Signature.join_list.is_(True),
+            )
+        )
+    return conditions
+
+
+def audience_size(audience: Audience, petition_id: int | None) -> int:
+    """How many people a broadcast to this audience would reach now."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Subscriber)
+        .where(*audience_filter(audience, petition_id))
+    )
+
+
+def schedule(broadcast: Broadcast, send_at: datetime, organiser) -> None:
+    """Send the broadcast at ``send_at`` (the beat starts it then)."""
+    if broadcast.state not in EDITABLE:
+        raise NotEditable
+    broadcast.state = BroadcastState.SCHEDULED
+    broadcast.send_at = send_at
+    record(organiser, "broadcast.schedule", f"broadcast {broadcast.id} at {send_at}")
+    db.session.commit()
+
+
+def cancel(broadcast: Broadcast, organiser) -> int:
+    """Stop a broadcast: nothing more is sent; return how many copies were dropped."""
+    if broadcast.state in (BroadcastState.SENT, BroadcastState.CANCELLED):
+        raise NotEditable
+    dropped = db.session.execute(
+        sa.update(Delivery)
+        .where(
+            Delivery.broadcast_id == broadcast.id,
+            Delivery.state == DeliveryState.PENDING,
+        )
+        .values(state=DeliveryState.SKIPPED, claim=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    broadcast.state = BroadcastState.CANCELLED
+    broadcast.finished_at = now_utc()
+    record(organiser, "broadcast.cancel", f"broadcast {broadcast.id}", dropped)
+    db.session.commit()
+    return dropped
+
+
+def start(broadcast_id: int, organiser=None) -> bool:
+    """Begin sending: make one ledger row per recipient, once, in one commit.
+
+    Returns False if the broadcast had already started (or was cancelled), so
+    starting twice, from two places at once, makes one ledger.
+    """
+    now = now_utc()
+    moved = db.session.execute(
+        sa.update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.state.in_(EDITABLE))
+        .values(state=BroadcastState.SENDING, started_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        db.session.rollback()
+        return False
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    recipients = (
+        sa.select(
+            sa.literal(broadcast_id),
+            Subscriber.id,
+            sa.literal(DeliveryState.PENDING.value),
+            sa.literal(0),
+        )
+        .where(*audience_filter(broadcast.audience, broadcast.petition_id))
+        .order_by(Subscriber.id)
+    )
+    added = db.session.execute(
+        sa.insert(Delivery).from_select(
+            ["broadcast_id", "subscriber_id", "state", "attempts"], recipients
+        )
+    ).rowcount
+    broadcast.recipients = added
+    record(organiser, "broadcast.send", f"broadcast {broadcast_id}", added)
+    db.session.commit()
+    return True
+
+
+def finish_if_done(broadcast_id: int) -> bool:
+    """Mark a sending broadcast SENT once no copy is pending or in flight."""
+    if outstanding(broadcast_id):
+        return False
+    moved = db.session.execute(
+        sa.update(Broadcast)
+        .where(Broadcast.id == broadcast_id, Broadcast.state == BroadcastState.SENDING)
+        .values(state=BroadcastState.SENT, finished_at=now_utc())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return bool(moved)
+
+
+def due_to_start() -> list[int]:
+    """Scheduled broadcasts whose time has come."""
+    return list(
+        db.session.scalars(
+            sa.select(Broadcast.id).where(
+                Broadcast.state == BroadcastState.SCHEDULED,
+                Broadcast.send_at <= now_utc(),
+            )
+        ).all()
+    )
+
+
+def in_progress() -> list[int]:
+    """Broadcasts being sent, which a run may need to finish."""
+    return list(
+        db.session.scalars(
+            sa.select(Broadcast.id).where(Broadcast.state == BroadcastState.SENDING)
+        ).all()
+    )
+
+
+def status(broadcast: Broadcast) -> dict:
+    """A broadcast's progress, as the organiser page and its JSON show it."""
+    counts = progress(broadcast.id)
+    total = broadcast.recipients
+    done = total - counts["pending"] - counts["sending"]
+    return {
+        "id": broadcast.id,
+        "state": broadcast.state.value,
+        "recipients": total,
+        "done": done,
+        "percent": round(100 * done / total) if total else 100,
+        **counts,
+    }

@@ -1,0 +1,216 @@
+"""The broadcast ledger: one delivery row per recipient, moved state by state.
+
+A run claims a batch of pending rows, then for each recipient marks the row
+SENDING (committed) before handing the message to SMTP and SENT once the
+server accepts it; the next row's SENDING mark and this row's SENT mark share
+one commit. So at any moment a run has at most one row whose outcome it has
+not recorded. If the run dies, a later run retakes its claim once it is older
+than BROADCAST_CLAIM_TIMEOUT: claimed rows still PENDING were never handed to
+SMTP and are sent; a row left SENDING may or may not have been delivered and
+becomes UNKNOWN, which is never resent (nobody gets a second copy).
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from campaign.extensions import db
+from campaign.mailing.models import (
+    Delivery,
+    DeliveryState,
+    Subscriber,
+    SubscriberState,
+)
+from campaign.models import now_utc
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What sending one copy needs."""
+
+    delivery_id: int
+    email: str
+    token: str
+
+
+def _fast_commit() -> None:
+    """Let this step's commit skip waiting for PostgreSQL's disk flush.
+
+    A worker dying loses nothing this way (the server has the change); only a
+    database server crash could lose the last few milliseconds of marks: a
+    SENDING mark lost reads as not yet sent, a SENT mark lost as SENDING
+    (so UNKNOWN, never resent).
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+
+
+def recover_stale(broadcast_id: int) -> int:
+    """Retake the claims of dead runs; return how many rows became UNKNOWN."""
+    stale = now_utc() - timedelta(seconds=current_app.config["BROADCAST_CLAIM_TIMEOUT"])
+    mine = (Delivery.broadcast_id == broadcast_id, Delivery.claimed_at < stale)
+    unknown = db.session.execute(
+        sa.update(Delivery)
+        .where(*mine, Delivery.state == DeliveryState.SENDING)
+        .values(state=DeliveryState.UNKNOWN, claim=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.execute(
+        sa.update(Delivery)
+        .where(
+            *mine, Delivery.state == DeliveryState.PENDING, Delivery.claim.is_not(None)
+        )
+        .values(claim=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return unknown
+
+
+def claim(broadcast_id: int, limit: int) -> tuple[str, list[Recipient]]:
+    """Take up to ``limit`` unclaimed pending rows; skip those who left since."""
+    token = uuid.uuid4().hex
+    free = (
+        Delivery.broadcast_id == broadcast_id,
+        Delivery.state == DeliveryState.PENDING,
+        Delivery.claim.is_(None),
+    )
+    batch = (
+        sa.select(Delivery.id)
+        .where(*free)
+        .order_by(Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    # The outer condition is checked again on each locked row, so two runs
+    # never take the same recipient.
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id.in_(batch), *free)
+        .values(claim=token, claimed_at=now_utc())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    rows = db.session.execute(
+        sa.select(Delivery.id, Subscriber.email, Subscriber.token, Subscriber.state)
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.claim == token)
+        .order_by(Delivery.id)
+    ).all()
+    gone = [row.id for row in rows if row.state is not SubscriberState.SUBSCRIBED]
+    if gone:
+        _finish(token, gone, DeliveryState.SKIPPED)
+        db.session.commit()
+    recipients = [
+        Recipient(row.id, row.email, row.token)
+        for row in rows
+        if row.state is SubscriberState.SUBSCRIBED
+    ]
+    return token, recipients
+
+
+def _finish(claim_token: str, ids: list[int], state: DeliveryState, error=None):
+    """Move claimed rows to a final state (in the caller's transaction)."""
+    values = {"state": state, "claim": None, "error": error}
+    if state is DeliveryState.SENT:
+        values["sent_at"] = now_utc()
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.claim == claim_token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def advance(claim_token: str, sent: list[int], next_id: int | None) -> bool:
+    """Record what SMTP accepted and mark the next row SENDING, in one commit.
+
+    Returns False if the next row is no longer this run's (a run that was too
+    slow lost its claim): the caller must not send it.
+    """
+    _fast_commit()
+    if sent:
+        _finish(claim_token, sent, DeliveryState.SENT)
+    taken = True
+    if next_id is not None:
+        taken = bool(
+            db.session.execute(
+                sa.update(Delivery)
+                .where(
+                    Delivery.id == next_id,
+                    Delivery.claim == claim_token,
+                    Delivery.state == DeliveryState.PENDING,
+                )
+                .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        )
+    db.session.commit()
+    return taken
+
+
+def fail(claim_token: str, delivery_id: int, error: str) -> None:
+    """Record a permanent refusal: the row is never retried."""
+    _finish(claim_token, [delivery_id], DeliveryState.FAILED, error[:300])
+    db.session.commit()
+
+
+def retry_later(claim_token: str, delivery_id: int, error: str) -> None:
+    """Put back a row SMTP refused for now; fail it after BROADCAST_MAX_ATTEMPTS."""
+    attempts = db.session.scalar(
+        sa.select(Delivery.attempts).where(Delivery.id == delivery_id)
+    )
+    if attempts >= current_app.config["BROADCAST_MAX_ATTEMPTS"]:
+        fail(claim_token, delivery_id, error)
+        return
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.claim == claim_token)
+        .values(
+            state=DeliveryState.PENDING, claim=None, claimed_at=None, error=error[:300]
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def release(claim_token: str) -> None:
+    """Give back a claim after SMTP went away: nothing in it was accepted."""
+    db.session.rollback()
+    db.session.execute(
+        sa.update(Delivery)
+        .where(
+            Delivery.claim == claim_token,
+            Delivery.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]),
+        )
+        .values(state=DeliveryState.PENDING, claim=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def progress(broadcast_id: int) -> dict[str, int]:
+    """How many of a broadcast's deliveries are in each state."""
+    rows = db.session.execute(
+        sa.select(Delivery.state, sa.func.count())
+        .where(Delivery.broadcast_id == broadcast_id)
+        .group_by(Delivery.state)
+    ).all()
+    counts = {state.value: 0 for state in DeliveryState}
+    counts.update({state.value: number for state, number in rows})
+    return counts
+
+
+def outstanding(broadcast_id: int) -> int:
+    """Rows not yet in a final state (pending or in flight)."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.broadcast_id == broadcast_id,
+            Delivery.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]),
+        )
+    )

@@ -1,0 +1,184 @@
+"""Subscribers, their consents, the suppression list, broadcasts, deliveries."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.extensions import db
+from campaign.models import TimestampMixin, UTCDateTime, enum_column, now_utc
+from campaign.outbox import OutboxMixin
+
+
+class SubscriberState(enum.Enum):
+    """Where an address is on the list."""
+
+    PENDING = "pending"  # asked to join, has not clicked the link yet
+    SUBSCRIBED = "subscribed"  # confirmed: receives list mail
+    UNSUBSCRIBED = "unsubscribed"  # left; may come back from preferences
+
+
+class SubscriberNotice(enum.Enum):
+    """An email due to a subscriber, waiting for the sender task."""
+
+    CONFIRM = "confirm"  # the link that completes the double opt-in
+    ALREADY_SUBSCRIBED = "already_subscribed"  # a repeat sign-up
+
+
+class Subscriber(OutboxMixin, TimestampMixin, db.Model):
+    """One address on the mailing list."""
+
+    __tablename__ = "subscriber"
+    __table_args__ = (
+        sa.Index(
+            "ix_subscriber_notice_due",
+            "id",
+            postgresql_where=sa.text("notice IS NOT NULL"),
+            sqlite_where=sa.text("notice IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320))
+    canonical_email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(sa.String(255))
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    state: Mapped[SubscriberState] = mapped_column(
+        enum_column(SubscriberState), default=SubscriberState.PENDING, index=True
+    )
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locale: Mapped[str] = mapped_column(sa.String(16), default="en")
+    # The secret in every unsubscribe and preferences link (never expires).
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The keyed hash the suppression list uses (campaign/mailing/services.py).
+    email_key: Mapped[str] = mapped_column(sa.String(64), index=True)
+    soft_bounces: Mapped[int] = mapped_column(default=0)
+    notice: Mapped[SubscriberNotice | None] = mapped_column(
+        enum_column(SubscriberNotice)
+    )
+
+    consents = relationship(
+        "Consent", order_by="Consent.id", cascade="all, delete-orphan"
+    )
+
+
+class Consent(db.Model):
+    """What someone agreed to, when and where: the proof behind each opt-in."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
+    )
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Which form: "join", "story", or "petition:<slug>".
+    source: Mapped[str] = mapped_column(sa.String(160))
+    # The words next to the box or button, as shown.
+    wording: Mapped[str] = mapped_column(sa.Text)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SuppressionReason(enum.Enum):
+    """Why an address must never be mailed again."""
+
+    UNSUBSCRIBED = "unsubscribed"
+    HARD_BOUNCE = "hard_bounce"
+    COMPLAINT = "complaint"
+
+
+class Suppression(db.Model):
+    """An address list mail never goes to, kept as a keyed hash only.
+
+    Keeping no readable address means an erased supporter stays unmailed.
+    """
+
+    __tablename__ = "suppression"
+
+    email_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    reason: Mapped[SuppressionReason] = mapped_column(enum_column(SuppressionReason))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class Audience(enum.Enum):
+    """Who a broadcast goes to."""
+
+    SUBSCRIBERS = "subscribers"  # everyone subscribed
+    PETITION = "petition"  # subscribers who signed (and confirmed) a petition
+
+
+class BroadcastState(enum.Enum):
+    """Where a broadcast is, from draft to done."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class Broadcast(TimestampMixin, db.Model):
+    """An email organisers write once and send to an audience."""
+
+    __tablename__ = "broadcast"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    audience: Mapped[Audience] = mapped_column(
+        enum_column(Audience), default=Audience.SUBSCRIBERS
+    )
+    petition_id: Mapped[int | None] = mapped_column(sa.ForeignKey("petition.id"))
+    state: Mapped[BroadcastState] = mapped_column(
+        enum_column(BroadcastState), default=BroadcastState.DRAFT, index=True
+    )
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organiser.id", ondelete="SET NULL")
+    )
+
+    petition = relationship("Petition")
+    created_by = relationship("Organiser")
+
+
+class DeliveryState(enum.Enum):
+    """One recipient's copy of a broadcast (the ledger's states)."""
+
+    PENDING = "pending"  # not sent yet (possibly claimed by a run)
+    SENDING = "sending"  # handed to SMTP, outcome not recorded yet
+    SENT = "sent"  # the SMTP server accepted it
+    FAILED = "failed"  # refused for good; never retried
+    SKIPPED = "skipped"  # left the list before their turn came
+    UNKNOWN = "unknown"  # a run died mid-send: maybe delivered, never resent
+
+
+class Delivery(db.Model):
+    """The ledger: one row per recipient per broadcast, made when sending starts."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("broadcast_id", "subscriber_id"),
+        sa.Index("ix_delivery_broadcast_state", "broadcast_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("broadcast.id", ondelete="CASCADE")
+    )
+    # Erasing a subscriber keeps the count of what was sent, not who.
+    subscriber_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("subscriber.id", ondelete="SET NULL")
+    )
+    state: Mapped[DeliveryState] = mapped_column(
+        enum_column(DeliveryState), default=DeliveryState.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    claim: Mapped[str | None] = mapped_column(sa.String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(sa.String(300))

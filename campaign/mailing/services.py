@@ -1,0 +1,252 @@
+"""Mailing-list domain: joining, confirming, leaving, suppressing.
+
+Each operation is one unit of work with one commit; an email it makes due is
+sent by the worker after that commit (campaign/outbox.py).
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from campaign.extensions import db
+from campaign.mailing.models import (
+    Consent,
+    Subscriber,
+    SubscriberNotice,
+    SubscriberState,
+    Suppression,
+    SuppressionReason,
+)
+from campaign.mailing.tasks import kick_sender
+from campaign.models import insert_for, now_utc
+from campaign.text import canonical_email
+from campaign.tokens import row_from_token
+
+CONFIRM_SALT = "mailing-confirm"  # noqa: S105 - a namespace, not a secret
+# Reasons that only the supporter's own new opt-in may lift.
+LIFTED_BY_OPT_IN = {SuppressionReason.UNSUBSCRIBED}
+
+
+def email_key(email: str) -> str:
+    """A keyed hash of an address: how the suppression list knows it."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, canonical_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def suppression_reason(email: str) -> SuppressionReason | None:
+    """Why this address must not be mailed, or None."""
+    row = db.session.get(Suppression, email_key(email))
+    return row.reason if row else None
+
+
+def get_subscriber(email: str) -> Subscriber | None:
+    """The subscriber with this address (in any state), or None."""
+    return db.session.scalar(
+        sa.select(Subscriber).where(
+            Subscriber.canonical_email == canonical_email(email)
+        )
+    )
+
+
+def subscriber_by_token(token: str) -> Subscriber | None:
+    """The subscriber an unsubscribe or preferences link names, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(sa.select(Subscriber).where(Subscriber.token == token))
+
+
+def _find_or_create(email: str, name, country, locale: str) -> Subscriber:
+    """The subscriber row for this address, made pending if new (race-safe)."""
+    canonical = canonical_email(email)
+    now = now_utc()
+    table = Subscriber.__table__
+    db.session.execute(
+        insert_for(table, db.engine.dialect.name)
+        .on_conflict_do_nothing(index_elements=["canonical_email"])
+        .values(
+            email=email,
+            canonical_email=canonical,
+            name=name or None,
+            country=country or None,
+            locale=locale,
+            state=SubscriberState.PENDING,
+            token=secrets.token_urlsafe(32),
+            email_key=email_key(email),
+            soft_bounces=0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return db.session.scalar(
+        sa.select(Subscriber)
+        .where(Subscriber.canonical_email == canonical)
+        .with_for_update()
+    )
+
+
+def join_list(
+    *,
+    email: str,
+    source: str,
+    wording: str,
+    name: str | None = None,
+    country: str | None = None,
+    locale: str = "en",
+) -> None:
+    """Ask to join the list; every outcome looks the same to the asker.
+
+    A new or lapsed address gets a confirmation link (double opt-in) and its
+    consent is recorded unconfirmed; a subscribed one gets an "already on the
+    list" note. Either email goes at most once per NOTICE_INTERVAL, and an
+    address suppressed for a bounce or complaint gets nothing.
+    """
+    if suppression_reason(email) not in (None, *LIFTED_BY_OPT_IN):
+        return
+    subscriber = _find_or_create(email, name, country, locale)
+    if subscriber.state is not SubscriberState.SUBSCRIBED:
+        subscriber.consents.append(Consent(source=source, wording=wording))
+        subscriber.name = subscriber.name or name or None
+        subscriber.country = subscriber.country or country or None
+    notice = (
+        SubscriberNotice.ALREADY_SUBSCRIBED
+        if subscriber.state is SubscriberState.SUBSCRIBED
+        else SubscriberNotice.CONFIRM
+    )
+    due = _notice_due(subscriber)
+    if due:
+        subscriber.notice = notice
+        subscriber.notified_at = now_utc()
+        subscriber.notice_claim = None  # a newer email supersedes a held one
+    db.session.commit()
+    if due:
+        kick_sender()
+
+
+def _notice_due(subscriber: Subscriber) -> bool:
+    """Whether we may email this address again now (throttled resends)."""
+    if subscriber.notified_at is None:
+        return True
+    interval = timedelta(seconds=current_app.config["NOTICE_INTERVAL"])
+    return subscriber.notified_at < now_utc() - interval
+
+
+def confirm_subscription(token: str) -> Subscriber:
+    """Complete the double opt-in from the emailed link (idempotent)."""
+    subscriber = row_from_token(CONFIRM_SALT, Subscriber, token)
+    if subscriber.state is not SubscriberState.SUBSCRIBED:
+        _subscribe(subscriber)
+        db.session.commit()
+    return subscriber
+
+
+def _subscribe(subscriber: Subscriber) -> None:
+    """Put a proven address on the list and confirm its pending consents."""
+    now = now_utc()
+    subscriber.state = SubscriberState.SUBSCRIBED
+    subscriber.confirmed_at = now
+    subscriber.unsubscribed_at = None
+    for consent in subscriber.consents:
+        if consent.confirmed_at is None:
+            consent.confirmed_at = now
+    _lift_suppression(subscriber.email)
+
+
+def subscribe_signer(signature, wording: str) -> None:
+    """Join a signer who ticked the petition's box, once their email is proven.
+
+    Confirming the signature proved the address, so this is the second step
+    of the double opt-in; the caller commits.
+    """
+    if suppression_reason(signature.email) not in (None, *LIFTED_BY_OPT_IN):
+        return
+    subscriber = _find_or_create(
+        signature.email, signature.name, signature.country, signature.locale
+    )
+    subscriber.consents.append(
+        Consent(
+            source=f"petition:{signature.petition.slug}",
+            wording=wording,
+            given_at=signature.created_at,
+        )
+    )
+    _subscribe(subscriber)
+
+
+def unsubscribe(subscriber: Subscriber) -> None:
+    """Take an address off the list for good (until it opts in again)."""
+    if subscriber.state is not SubscriberState.UNSUBSCRIBED:
+        subscriber.state = SubscriberState.UNSUBSCRIBED
+        subscriber.unsubscribed_at = now_utc()
+        subscriber.notice = None
+    _suppress(subscriber.email, SuppressionReason.UNSUBSCRIBED)
+    db.session.commit()
+
+
+def resubscribe(subscriber: Subscriber, wording: str) -> bool:
+    """Come back from the preferences page; False if the address can't be mailed.
+
+    The preferences link proves the address, so no second email is needed.
+    """
+    if suppression_reason(subscriber.email) not in (None, *LIFTED_BY_OPT_IN):
+        return False
+    if subscriber.state is not SubscriberState.SUBSCRIBED:
+        subscriber.consents.append(Consent(source="preferences", wording=wording))
+        _subscribe(subscriber)
+        db.session.commit()
+    return True
+
+
+def record_bounce(email: str, kind: str) -> SuppressionReason | None:
+    """Record a bounce or complaint: "hard" and "complaint" suppress, "soft" counts.
+
+    Returns the suppression now in force, if any.
+    """
+    subscriber = get_subscriber(email)
+    if kind == "soft":
+        if subscriber is not None:
+            subscriber.soft_bounces += 1
+        db.session.commit()
+        return suppression_reason(email)
+    reason = {
+        "hard": SuppressionReason.HARD_BOUNCE,
+        "complaint": SuppressionReason.COMPLAINT,
+    }[kind]
+    if subscriber is not None and subscriber.state is SubscriberState.SUBSCRIBED:
+        subscriber.state = SubscriberState.UNSUBSCRIBED
+        subscriber.unsubscribed_at = now_utc()
+    _suppress(email, reason)
+    db.session.commit()
+    return reason
+
+
+def _suppress(email: str, reason: SuppressionReason) -> None:
+    """Add the address to the suppression list; a stronger reason wins."""
+    row = db.session.get(Suppression, email_key(email))
+    if row is None:
+        db.session.add(Suppression(email_key=email_key(email), reason=reason))
+    elif row.reason is SuppressionReason.UNSUBSCRIBED:
+        row.reason = reason
+
+
+def _lift_suppression(email: str) -> None:
+    """Forget an unsubscribe the supporter has just taken back."""
+    row = db.session.get(Suppression, email_key(email))
+    if row is not None and row.reason in LIFTED_BY_OPT_IN:
+        db.session.delete(row)
+
+
+def list_counts() -> dict[str, int]:
+    """How many addresses are in each state, and how many are suppressed."""
+    rows = db.session.execute(
+        sa.select(Subscriber.state, sa.func.count()).group_by(Subscriber.state)
+    ).all()
+    counts = {state.value: 0 for state in SubscriberState}
+    counts.update({state.value: number for state, number in rows})
+    counts["suppressed"] = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Suppression)
+    )
+    return counts
