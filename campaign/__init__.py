@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     from campaign.donate.views import bp as donate_bp
     from campaign.health.views import bp as health_bp
+    from campaign.mailing.organiser_views import bp as broadcasts_bp
     from campaign.mailing.views import bp as mailing_bp
     from campaign.organiser.views import bp as organiser_bp
     from campaign.petition.views import bp as petition_bp
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         mailing_bp,
         donate_bp,
         organiser_bp,
+        broadcasts_bp,
         health_bp,
     ):
         app.register_blueprint(blueprint)

@@ -99,6 +99,51 @@ def export_signatures(slug, output, state, since, until, country, opted_in) -> N
     click.echo(f"{export.written} signatures written to {output}.")
 
 
+@group.command("send-broadcast")
+@click.argument("broadcast_id", type=int)
+def send_broadcast(broadcast_id: int) -> None:
+    """Start a broadcast if it is a draft, and send it here with a progress bar.
+
+    Workers may send the same broadcast at the same time; nobody gets two copies.
+    """
+    from campaign.mailing import broadcasts, ledger, sender
+
+    broadcast = broadcasts.get_broadcast(broadcast_id)
+    if broadcast is None:
+        raise click.ClickException(f"No broadcast {broadcast_id}.")
+    broadcasts.start(broadcast_id)
+    db.session.refresh(broadcast)
+    done = broadcast.recipients - ledger.outstanding(broadcast_id)
+    with click.progressbar(length=broadcast.recipients, label="Sending") as bar:
+        bar.update(done)
+        try:
+            sender.send_broadcast(broadcast_id, on_progress=bar.update)
+        except sender.SmtpUnavailable as error:
+            raise click.ClickException(
+                "The SMTP server is unreachable; run this again to resume."
+            ) from error
+    status = broadcasts.status(broadcast)
+    click.echo(
+        f"Broadcast {broadcast_id} is {status['state']}: {status['sent']} sent, "
+        f"{status['failed']} failed, {status['skipped']} skipped, "
+        f"{status['unknown']} unknown, {status['pending']} pending."
+    )
+
+
+@group.command("record-bounce")
+@click.argument("email")
+@click.option(
+    "--kind", type=click.Choice(["hard", "soft", "complaint"]), default="hard"
+)
+def record_bounce(email: str, kind: str) -> None:
+    """Record a bounce or complaint; hard bounces and complaints suppress."""
+    from campaign.mailing import services as mailing
+
+    reason = mailing.record_bounce(email, kind)
+    outcome = f"suppressed ({reason.value})" if reason else "still mailed"
+    click.echo(f"Recorded; the address is {outcome}.")
+
+
 def register(app: Flask) -> None:
     """Add the command group to ``flask``."""
     app.cli.add_command(group)

@@ -3,9 +3,13 @@
 import os
 import re
 import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -96,3 +100,47 @@ def submit(client, path: str, page: str | None = None, **fields):
     """Post a form as a browser would, with the CSRF token from ``page``."""
     fields["csrf_token"] = csrf_token(client, page or path)
     return client.post(path, data=fields)
+
+
+def wait_for(predicate, timeout: float = 15.0):
+    """Poll until ``predicate()`` is truthy, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := predicate():
+            return result
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+def start_worker(app, database_url: str, smtp_port: int, folder, **env):
+    """A real Celery worker process (with beat) for ``app``'s broker and database."""
+    environment = {
+        **os.environ,
+        "CAMPAIGN_ENV": "development",
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": app.config["CELERY"]["broker_url"],
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_port),
+        "BASE_URL": app.config["BASE_URL"],
+        "NOTICE_POLL_SECONDS": "1",
+        **env,
+    }
+    command = [
+        str(Path(sys.executable).with_name("celery")),
+        "--app=wsgi:celery",
+        "worker",
+        "--pool=solo",
+        "--loglevel=warning",
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+        "--beat",
+        f"--schedule={Path(folder) / 'beat-schedule'}",
+    ]
+    # Its own process group, so a test can kill it (and its beat) outright.
+    with (Path(folder) / "worker.log").open("a") as log:
+        return subprocess.Popen(
+            command, env=environment, stdout=log, stderr=log, start_new_session=True
+        )

@@ -1,10 +1,6 @@
 """Email goes through a real Celery worker, on the SQLite broker and on Redis."""
 
 import logging
-import os
-import subprocess
-import sys
-import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -14,17 +10,15 @@ import sqlalchemy as sa
 from campaign.extensions import db
 from campaign.petition.models import Notice, Signature
 from campaign.petition.tasks import send_due_notices
-from tests.helpers import REDIS_URL, count, free_port, needs_redis, sign
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    """Poll until ``predicate()`` is truthy, or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := predicate():
-            return result
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
+from tests.helpers import (
+    REDIS_URL,
+    count,
+    free_port,
+    needs_redis,
+    sign,
+    start_worker,
+    wait_for,
+)
 
 
 @pytest.fixture(
@@ -41,36 +35,10 @@ def broker_url(request, tmp_path) -> str:
 def worker_app(app_factory, broker_url, database_url, smtp_server, tmp_path):
     """An app whose tasks go to the broker, and a real worker process beside it."""
     app = app_factory(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker_url)
-    env = {
-        **os.environ,
-        "CAMPAIGN_ENV": "development",
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": broker_url,
-        "MAIL_BACKEND": "smtp",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_server.port),
-        "BASE_URL": app.config["BASE_URL"],
-        "NOTICE_POLL_SECONDS": "1",
-    }
-    command = [
-        str(Path(sys.executable).with_name("celery")),
-        "--app=wsgi:celery",
-        "worker",
-        "--pool=solo",
-        "--loglevel=warning",
-        "--without-heartbeat",
-        "--without-mingle",
-        "--without-gossip",
-        "--beat",
-        f"--schedule={tmp_path / 'beat-schedule'}",
-    ]
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    worker = start_worker(app, database_url, smtp_server.port, tmp_path)
     yield app
     worker.terminate()
     worker.wait(timeout=20)
-    log.close()
 
 
 def test_the_worker_sends_the_confirmation_after_the_request(worker_app, inbox):

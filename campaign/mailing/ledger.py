@@ -73,10 +73,12 @@ def recover_stale(broadcast_id: int) -> int:
 def claim(broadcast_id: int, limit: int) -> tuple[str, list[Recipient]]:
     """Take up to ``limit`` unclaimed pending rows; skip those who left since."""
     token = uuid.uuid4().hex
+    now = now_utc()
     free = (
         Delivery.broadcast_id == broadcast_id,
         Delivery.state == DeliveryState.PENDING,
         Delivery.claim.is_(None),
+        sa.or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
     )
     batch = (
         sa.select(Delivery.id)
@@ -90,7 +92,7 @@ def claim(broadcast_id: int, limit: int) -> tuple[str, list[Recipient]]:
     db.session.execute(
         sa.update(Delivery)
         .where(Delivery.id.in_(batch), *free)
-        .values(claim=token, claimed_at=now_utc())
+        .values(claim=token, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -159,18 +161,29 @@ def fail(claim_token: str, delivery_id: int, error: str) -> None:
 
 
 def retry_later(claim_token: str, delivery_id: int, error: str) -> None:
-    """Put back a row SMTP refused for now; fail it after BROADCAST_MAX_ATTEMPTS."""
+    """Put back a row SMTP refused for now, with exponential backoff.
+
+    After BROADCAST_MAX_ATTEMPTS refusals it fails for good.
+    """
+    config = current_app.config
     attempts = db.session.scalar(
         sa.select(Delivery.attempts).where(Delivery.id == delivery_id)
     )
-    if attempts >= current_app.config["BROADCAST_MAX_ATTEMPTS"]:
+    if attempts >= config["BROADCAST_MAX_ATTEMPTS"]:
         fail(claim_token, delivery_id, error)
         return
+    backoff = min(
+        config["BROADCAST_RETRY_MAX"], config["BROADCAST_RETRY_BASE"] * 2**attempts
+    )
     db.session.execute(
         sa.update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.claim == claim_token)
         .values(
-            state=DeliveryState.PENDING, claim=None, claimed_at=None, error=error[:300]
+            state=DeliveryState.PENDING,
+            claim=None,
+            claimed_at=None,
+            not_before=now_utc() + timedelta(seconds=backoff),
+            error=error[:300],
         )
         .execution_options(synchronize_session=False)
     )

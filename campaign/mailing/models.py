@@ -180,5 +180,7 @@ class Delivery(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     claim: Mapped[str | None] = mapped_column(sa.String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After a temporary refusal: not before this time (backoff).
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(sa.String(300))

@@ -23,6 +23,7 @@ from campaign.mailing.models import (
 )
 from campaign.mailing.tasks import kick_sender
 from campaign.models import insert_for, now_utc
+from campaign.organiser.services import record
 from campaign.text import canonical_email
 from campaign.tokens import row_from_token
 
@@ -200,12 +201,14 @@ def resubscribe(subscriber: Subscriber, wording: str) -> bool:
     return True
 
 
-def record_bounce(email: str, kind: str) -> SuppressionReason | None:
+def record_bounce(email: str, kind: str, organiser=None) -> SuppressionReason | None:
     """Record a bounce or complaint: "hard" and "complaint" suppress, "soft" counts.
 
-    Returns the suppression now in force, if any.
+    Returns the suppression now in force, if any. The audit entry never names
+    the address.
     """
     subscriber = get_subscriber(email)
+    record(organiser, "mailing.bounce", f"{kind} recorded")
     if kind == "soft":
         if subscriber is not None:
             subscriber.soft_bounces += 1

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 18:34:55.603083
+Create Date: 2026-11-28 18:39:04.102543
 
 """
 from alembic import op
@@ -94,6 +94,7 @@ def upgrade():
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('claim', sa.String(length=32), nullable=True),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('not_before', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.String(length=300), nullable=True),
     sa.ForeignKeyConstraint(['broadcast_id'], ['broadcast.id'], name=op.f('fk_delivery_broadcast_id_broadcast'), ondelete='CASCADE'),

@@ -35,7 +35,29 @@
     input.insertAdjacentElement("afterend", button);
   }
 
+  // A broadcast's progress, live while it is being sent.
+  function liveProgress(box) {
+    var url = box.getAttribute("data-progress-url");
+    var bar = box.querySelector("progress");
+    function refresh() {
+      fetch(url, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          data.pending = data.pending + data.sending;
+          box.querySelectorAll("[data-field]").forEach(function (el) {
+            el.textContent = data[el.getAttribute("data-field")];
+          });
+          if (bar) bar.value = data.percent;
+          if (data.state === "sending") setTimeout(refresh, 2000);
+        })
+        .catch(function () { setTimeout(refresh, 5000); });
+    }
+    refresh();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-progress-url]").forEach(liveProgress);
     document.querySelectorAll("[data-count-url]").forEach(liveCount);
     document.querySelectorAll("[data-copy]").forEach(copyButton);
   });

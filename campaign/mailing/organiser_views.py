@@ -1,0 +1,196 @@
+"""Organiser pages for the mailing list: write, test, send and follow broadcasts."""
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from kombu.exceptions import OperationalError as QueueUnavailable
+from wtforms import SelectChoice
+
+from campaign.mailing import broadcasts, services
+from campaign.mailing.compose import render_bodies
+from campaign.mailing.forms import BounceForm, BroadcastForm, ScheduleForm
+from campaign.mailing.models import Audience
+from campaign.mailing.tasks import send_broadcast, send_test_copy
+from campaign.organiser.views import never_cache
+from campaign.petition.services import all_petitions, get_petition
+
+bp = Blueprint("broadcasts", __name__, url_prefix="/organiser/broadcasts")
+bp.after_request(never_cache)
+
+
+def broadcast_or_404(broadcast_id: int):
+    """The broadcast with this id, or a 404 page."""
+    return broadcasts.get_broadcast(broadcast_id) or abort(404)
+
+
+def audience_choices() -> list[SelectChoice]:
+    """Everyone on the list, or the opted-in signers of one petition."""
+    choices = [SelectChoice("subscribers", _("Everyone on the mailing list"))]
+    for petition in all_petitions():
+        label = _("Subscribers who signed “%(title)s”", title=petition.title)
+        choices.append(SelectChoice(f"petition:{petition.slug}", label))
+    return choices
+
+
+def audience_fields(value: str) -> dict:
+    """The model fields a chosen audience stands for."""
+    if value.startswith("petition:"):
+        petition = get_petition(value.partition(":")[2]) or abort(400)
+        return {"audience": Audience.PETITION, "petition_id": petition.id}
+    return {"audience": Audience.SUBSCRIBERS, "petition_id": None}
+
+
+def enqueue(task, *args) -> bool:
+    """Hand work to the queue; False (and the beat catches up) if it is down."""
+    try:
+        task.delay(*args)
+    except QueueUnavailable:
+        flash(_("The task queue is unreachable; the worker will pick this up."))
+        return False
+    return True
+
+
+def render_index(bounce_form: BounceForm, status: int = 200):
+    """The list's size, every broadcast so far, the bounce form."""
+    return render_template(
+        "mailing/organiser/index.html",
+        broadcasts=broadcasts.all_broadcasts(),
+        counts=services.list_counts(),
+        bounce_form=bounce_form,
+    ), status
+
+
+def render_show(broadcast, schedule_form: ScheduleForm, status: int = 200):
+    """A broadcast's page: preview, audience, actions, progress."""
+    text, html = render_bodies(broadcast.subject, broadcast.body_markdown, "preview")
+    return render_template(
+        "mailing/organiser/show.html",
+        broadcast=broadcast,
+        preview_text=text,
+        preview_html=html,
+        reach=broadcasts.audience_size(broadcast.audience, broadcast.petition_id),
+        status=broadcasts.status(broadcast),
+        schedule_form=schedule_form,
+    ), status
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The list's size and every broadcast so far."""
+    return render_index(BounceForm(formdata=None))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:broadcast_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(broadcast_id: int | None = None):
+    """Write or change a draft."""
+    broadcast = broadcast_or_404(broadcast_id) if broadcast_id else None
+    form = BroadcastForm(obj=broadcast)
+    form.audience.choices = audience_choices()
+    if broadcast and not form.is_submitted():
+        petition = broadcast.petition
+        form.audience.data = f"petition:{petition.slug}" if petition else "subscribers"
+    if form.validate_on_submit():
+        try:
+            saved = broadcasts.save_draft(
+                broadcast,
+                current_user,
+                subject=form.subject.data,
+                body_markdown=form.body_markdown.data,
+                **audience_fields(form.audience.data),
+            )
+        except broadcasts.NotEditable:
+            abort(409)
+        return redirect(url_for("broadcasts.show", broadcast_id=saved.id))
+    status = 400 if form.errors else 200
+    return render_template(
+        "mailing/organiser/edit.html", form=form, broadcast=broadcast
+    ), status
+
+
+@bp.get("/<int:broadcast_id>")
+@login_required
+def show(broadcast_id: int):
+    """Preview, audience, actions, and live progress once sending."""
+    return render_show(broadcast_or_404(broadcast_id), ScheduleForm(formdata=None))
+
+
+@bp.get("/<int:broadcast_id>/progress.json")
+@login_required
+def progress(broadcast_id: int):
+    """Pending, sent and failed counts, polled by the broadcast page."""
+    return jsonify(broadcasts.status(broadcast_or_404(broadcast_id)))
+
+
+@bp.post("/<int:broadcast_id>/test")
+@login_required
+def test_copy(broadcast_id: int):
+    """Email the organiser a copy marked as a test."""
+    broadcast = broadcast_or_404(broadcast_id)
+    if enqueue(send_test_copy, broadcast.id, current_user.email):
+        flash(_("A test copy is on its way to %(email)s.", email=current_user.email))
+    return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
+
+
+@bp.post("/<int:broadcast_id>/send")
+@login_required
+def send_now(broadcast_id: int):
+    """Start sending to the whole audience now."""
+    broadcast = broadcast_or_404(broadcast_id)
+    if broadcasts.start(broadcast.id, current_user):
+        enqueue(send_broadcast, broadcast.id)
+        flash(_("Sending has started."))
+    else:
+        flash(_("This broadcast has already been sent or cancelled."))
+    return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
+
+
+@bp.post("/<int:broadcast_id>/schedule")
+@login_required
+def schedule(broadcast_id: int):
+    """Send at a chosen time (UTC)."""
+    broadcast = broadcast_or_404(broadcast_id)
+    form = ScheduleForm()
+    if not form.validate():
+        return render_show(broadcast, form, 400)
+    try:
+        broadcasts.schedule(broadcast, form.send_at_utc(), current_user)
+    except broadcasts.NotEditable:
+        abort(409)
+    flash(_("The broadcast is scheduled."))
+    return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
+
+
+@bp.post("/<int:broadcast_id>/cancel")
+@login_required
+def cancel(broadcast_id: int):
+    """Stop a scheduled or sending broadcast."""
+    broadcast = broadcast_or_404(broadcast_id)
+    try:
+        broadcasts.cancel(broadcast, current_user)
+    except broadcasts.NotEditable:
+        abort(409)
+    flash(_("The broadcast is cancelled; nothing more will be sent."))
+    return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
+
+
+@bp.post("/bounces")
+@login_required
+def record_bounce():
+    """Record a bounce or complaint the mail provider reported."""
+    form = BounceForm()
+    if not form.validate():
+        return render_index(form, 400)
+    services.record_bounce(form.email.data, form.kind.data, current_user)
+    flash(_("Recorded."))
+    return redirect(url_for("broadcasts.index"))

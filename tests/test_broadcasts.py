@@ -1,0 +1,494 @@
+"""Broadcasts: organisers write, test and send; each subscriber gets one copy."""
+
+import asyncio
+import os
+import re
+import secrets
+import signal
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from campaign.email import raw_sending
+from campaign.extensions import db
+from campaign.mailing import broadcasts, ledger, services
+from campaign.mailing.compose import BulkMessage
+from campaign.mailing.models import (
+    Broadcast,
+    BroadcastState,
+    Consent,
+    Delivery,
+    DeliveryState,
+    Subscriber,
+    SubscriberState,
+)
+from campaign.mailing.sender import SmtpUnavailable, send_broadcast
+from campaign.mailing.tasks import resume_broadcasts
+from campaign.mailing.tasks import send_broadcast as send_broadcast_task
+from campaign.models import now_utc
+from tests.helpers import (
+    REDIS_URL,
+    SLUG,
+    free_port,
+    sign,
+    start_worker,
+    submit,
+    wait_for,
+)
+from tests.test_organiser import add_organiser, log_in
+
+
+def add_subscribers(app, emails) -> None:
+    """Put addresses on the list as confirmed subscribers (no emails sent)."""
+    with app.app_context():
+        for email in emails:
+            db.session.add(
+                Subscriber(
+                    email=email,
+                    canonical_email=email,
+                    email_key=services.email_key(email),
+                    token=secrets.token_urlsafe(32),
+                    state=SubscriberState.SUBSCRIBED,
+                    confirmed_at=now_utc(),
+                    consents=[Consent(source="join", wording="Yes please")],
+                )
+            )
+        db.session.commit()
+
+
+def people(n: int, prefix: str = "reader") -> list[str]:
+    """``n`` distinct addresses."""
+    return [f"{prefix}{number}@example.org" for number in range(n)]
+
+
+@pytest.fixture
+def staff(app, client):
+    """A client signed in as a staff organiser."""
+    add_organiser(app)
+    assert log_in(client).status_code == 302
+    return client
+
+
+def write(client, subject="News from the campaign", audience="subscribers", **more):
+    """Compose a broadcast through the form; return its id."""
+    body = more.pop(
+        "body_markdown",
+        "Hello!\n\nWe **did it**. [Read more](https://example.org/news)",
+    )
+    response = submit(
+        client,
+        "/organiser/broadcasts/new",
+        subject=subject,
+        body_markdown=body,
+        audience=audience,
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(re.search(r"/broadcasts/(\d+)$", response.headers["Location"]).group(1))
+
+
+def send_now(client, broadcast_id: int):
+    """Press "Send now" on the broadcast's page."""
+    page = f"/organiser/broadcasts/{broadcast_id}"
+    return submit(client, f"{page}/send", page=page)
+
+
+def deliveries(app, broadcast_id: int) -> dict[str, int]:
+    """The ledger's counts per state."""
+    with app.app_context():
+        return ledger.progress(broadcast_id)
+
+
+def recipients(inbox) -> list[str]:
+    """Who the SMTP server delivered to, one entry per copy."""
+    return sorted(m["X-Envelope-To"] for m in inbox.messages)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/organiser/broadcasts/", "/organiser/broadcasts/new", "/organiser/broadcasts/1"],
+)
+def test_broadcast_pages_need_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert "/organiser/login" in response.headers["Location"]
+
+
+def test_progress_data_needs_sign_in(client):
+    assert client.get("/organiser/broadcasts/1/progress.json").status_code == 401
+
+
+@pytest.mark.parametrize("action", ["send", "test", "cancel", "schedule"])
+def test_broadcast_actions_need_a_csrf_token(app, staff, action):
+    broadcast_id = write(staff)
+    response = staff.post(f"/organiser/broadcasts/{broadcast_id}/{action}")
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.get(Broadcast, broadcast_id).state is BroadcastState.DRAFT
+
+
+def test_compose_preview_test_and_send(app, staff, inbox):
+    add_subscribers(app, people(3))
+    broadcast_id = write(staff)
+    page = staff.get(f"/organiser/broadcasts/{broadcast_id}").get_data(as_text=True)
+    assert "<strong>did it</strong>" in page  # the Markdown, rendered
+    assert "It would reach 3 people now." in page
+
+    submit(
+        staff,
+        f"/organiser/broadcasts/{broadcast_id}/test",
+        page=f"/organiser/broadcasts/{broadcast_id}",
+    )
+    [test] = inbox.to("org@example.org")
+    assert test["Subject"] == "[Test] News from the campaign"
+    inbox.messages.clear()
+
+    assert send_now(staff, broadcast_id).status_code == 302
+    assert recipients(inbox) == people(3)
+    status = staff.get(f"/organiser/broadcasts/{broadcast_id}/progress.json").get_json()
+    assert status["state"] == "sent"
+    assert (status["sent"], status["pending"], status["percent"]) == (3, 0, 100)
+    # Sending again changes nothing.
+    send_now(staff, broadcast_id)
+    assert len(inbox.messages) == 3
+
+
+def test_every_copy_is_list_mail_with_one_click_unsubscribe(app, staff, inbox):
+    add_subscribers(app, ["grace@example.org"])
+    send_now(staff, write(staff, subject="Ünïcode subject ✓"))
+    [message] = inbox.messages
+    assert message["Subject"] == "Ünïcode subject ✓"
+    assert message["To"] == "grace@example.org"
+    header = message["List-Unsubscribe"]
+    https, mailto = re.findall(r"<([^>]+)>", header)
+    assert https.startswith("http://campaign.test/unsubscribe/")
+    assert mailto.startswith("mailto:unsubscribe@")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "We **did it**." in text and "<strong>did it</strong>" in html
+    assert https in text and https in html
+    # The mail client's one-click POST: no session, no CSRF token.
+    path = https.replace("http://campaign.test", "")
+    assert (
+        app.test_client().post(path, data={"List-Unsubscribe": "One-Click"}).status_code
+        == 200
+    )
+    with app.app_context():
+        assert (
+            services.get_subscriber("grace@example.org").state
+            is SubscriberState.UNSUBSCRIBED
+        )
+
+
+def test_the_audience_leaves_out_who_must_not_be_mailed(app, staff, inbox):
+    add_subscribers(
+        app, ["stays@example.org", "left@example.org", "bounced@example.org"]
+    )
+    with app.app_context():
+        services.join_list(email="pending@example.org", source="join", wording="w")
+        services.unsubscribe(services.get_subscriber("left@example.org"))
+        services.record_bounce("bounced@example.org", "hard")
+    inbox.messages.clear()
+    send_now(staff, write(staff))
+    assert recipients(inbox) == ["stays@example.org"]
+
+
+def test_a_petition_audience_is_its_confirmed_opted_in_signers(app, staff, inbox):
+    add_subscribers(app, ["reader@example.org"])
+    signer = app.test_client()
+    sign(signer, email="signer@example.org", join_list="y")
+    sign(signer, email="quiet@example.org")  # did not tick the box
+    sign(signer, email="unconfirmed@example.org", join_list="y")
+    for email in ("signer@example.org", "quiet@example.org"):
+        link = inbox.link(inbox.to(email)[-1])
+        signer.get(link.replace("http://campaign.test", ""))
+    inbox.messages.clear()
+    send_now(staff, write(staff, audience=f"petition:{SLUG}"))
+    assert recipients(inbox) == ["signer@example.org"]
+
+
+def test_someone_who_leaves_mid_broadcast_is_skipped(app, staff, inbox):
+    add_subscribers(app, people(3))
+    broadcast_id = write(staff)
+    with app.app_context():
+        broadcasts.start(broadcast_id)
+        services.unsubscribe(services.get_subscriber("reader1@example.org"))
+        send_broadcast(broadcast_id)
+    assert recipients(inbox) == ["reader0@example.org", "reader2@example.org"]
+    assert deliveries(app, broadcast_id)["skipped"] == 1
+
+
+class Refusing:
+    """An SMTP handler that refuses some recipients, as a real server would."""
+
+    def __init__(self, inbox, codes: dict[str, list[str]]):
+        self.inbox, self.codes = inbox, codes
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        replies = self.codes.get(address)
+        if replies:
+            return replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        return await self.inbox.handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def refusing(smtp_server, inbox):
+    """Make the test SMTP server refuse chosen recipients for a while."""
+    original = smtp_server.handler
+    codes: dict[str, list[str]] = {}
+    smtp_server.handler = Refusing(inbox, codes)
+    yield codes
+    smtp_server.handler = original
+
+
+def test_permanent_refusals_are_recorded_and_temporary_ones_retried(
+    app_factory, smtp_server, inbox, refusing
+):
+    app = app_factory(BROADCAST_RETRY_BASE=0)
+    add_subscribers(app, people(3))
+    refusing["reader0@example.org"] = ["550 5.1.1 No such user"]
+    refusing["reader1@example.org"] = ["451 4.3.0 Try again later"]
+    with app.app_context():
+        broadcast = Broadcast(subject="S", body_markdown="B")
+        db.session.add(broadcast)
+        db.session.commit()
+        broadcasts.start(broadcast.id)
+        send_broadcast(broadcast.id)
+        status = ledger.progress(broadcast.id)
+        assert status["failed"] == 1 and status["sent"] == 2
+        rows = db.session.scalars(sa.select(Delivery).order_by(Delivery.id)).all()
+        assert rows[0].state is DeliveryState.FAILED
+        assert rows[0].error.startswith("550") and rows[0].attempts == 1
+        assert rows[1].state is DeliveryState.SENT and rows[1].attempts == 2
+        assert db.session.get(Broadcast, broadcast.id).state is BroadcastState.SENT
+    assert recipients(inbox) == ["reader1@example.org", "reader2@example.org"]
+
+
+def new_broadcast(app, **fields) -> int:
+    """A draft broadcast made directly (the pages are tested above)."""
+    with app.app_context():
+        broadcast = Broadcast(subject="Update", body_markdown="Hello", **fields)
+        db.session.add(broadcast)
+        db.session.commit()
+        return broadcast.id
+
+
+def test_a_run_that_died_mid_send_is_finished_without_a_second_copy(app_factory, inbox):
+    app = app_factory(BROADCAST_CLAIM_TIMEOUT=0)
+    add_subscribers(app, people(5))
+    broadcast_id = new_broadcast(app)
+    with app.app_context():
+        broadcasts.start(broadcast_id)
+        # A run claims a batch, hands the first copy to SMTP ... and dies.
+        claim, batch = ledger.claim(broadcast_id, 10)
+        assert ledger.advance(claim, [], batch[0].delivery_id)
+        first = batch[0]
+        message = BulkMessage("Update", "Hello")
+        with raw_sending() as send:
+            send(message.sender, first.email, message.for_recipient(first.email, "t"))
+        # The next run retakes the dead claim.
+        assert send_broadcast(broadcast_id) == 4
+        assert db.session.get(Broadcast, broadcast_id).state is BroadcastState.SENT
+    assert recipients(inbox) == people(5)  # everyone, once
+    status = deliveries(app, broadcast_id)
+    assert (status["sent"], status["unknown"]) == (4, 1)  # reader0: never resent
+
+
+class SlowInbox:
+    """An SMTP sink that takes a little while per message, to be killed mid-send."""
+
+    def __init__(self):
+        self.received: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        await asyncio.sleep(0.01)
+        self.received.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+@pytest.fixture
+def broker(tmp_path) -> str:
+    """Redis when configured (as in production), else the SQLite broker."""
+    if REDIS_URL:
+        return REDIS_URL.rsplit("/", 1)[0] + "/6"
+    return f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+
+
+def test_killing_the_worker_mid_send_loses_and_doubles_nobody(
+    app_factory, database_url, broker, tmp_path
+):
+    sink = SlowInbox()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app = app_factory(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=broker)
+    total = 300
+    add_subscribers(app, people(total))
+    broadcast_id = new_broadcast(app)
+    settings = {
+        "BROADCAST_CLAIM_TIMEOUT": "2",
+        "BROADCAST_POLL_SECONDS": "1",
+        "BROADCAST_BATCH_SIZE": "40",
+    }
+    worker = start_worker(app, database_url, controller.port, tmp_path, **settings)
+    try:
+        with app.app_context():
+            broadcasts.start(broadcast_id)
+            send_broadcast_task.delay(broadcast_id)
+        wait_for(lambda: len(sink.received) >= 60, timeout=60)
+        os.killpg(worker.pid, signal.SIGKILL)  # mid-send, no goodbye
+        worker.wait()
+        assert len(sink.received) < total
+        worker = start_worker(app, database_url, controller.port, tmp_path, **settings)
+        wait_for(lambda: deliveries(app, broadcast_id)["pending"] == 0, timeout=120)
+        wait_for(lambda: broadcast_state(app, broadcast_id) is BroadcastState.SENT)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        controller.stop()
+    copies = Counter(sink.received)
+    assert max(copies.values()) == 1  # nobody got a second copy
+    status = deliveries(app, broadcast_id)
+    assert status["sent"] + status["unknown"] == total
+    assert status["unknown"] <= 1  # at most the one copy in flight at the kill
+    with app.app_context():
+        sent = db.session.scalars(
+            sa.select(Subscriber.email)
+            .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+            .where(Delivery.state == DeliveryState.SENT)
+        ).all()
+    assert all(copies[email] == 1 for email in sent)  # nobody skipped
+
+
+def broadcast_state(app, broadcast_id: int) -> BroadcastState:
+    """The broadcast's state, read fresh."""
+    with app.app_context():
+        return db.session.get(Broadcast, broadcast_id).state
+
+
+def test_an_smtp_outage_delays_but_loses_nothing(app_factory, inbox):
+    port = free_port()
+    app = app_factory(MAIL_PORT=port)  # nothing listens there yet
+    add_subscribers(app, people(4))
+    broadcast_id = new_broadcast(app)
+    with app.app_context():
+        broadcasts.start(broadcast_id)
+        with pytest.raises(SmtpUnavailable):
+            send_broadcast(broadcast_id)
+        assert resume_broadcasts() == 1  # still sending, nothing sent
+    assert deliveries(app, broadcast_id)["pending"] == 4
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()  # the server is back
+    try:
+        with app.app_context():
+            resume_broadcasts()
+    finally:
+        controller.stop()
+    assert recipients(inbox) == people(4)
+    assert broadcast_state(app, broadcast_id) is BroadcastState.SENT
+
+
+def test_a_scheduled_broadcast_goes_at_its_time(app, staff, inbox):
+    add_subscribers(app, people(2))
+    broadcast_id = write(staff)
+    page = f"/organiser/broadcasts/{broadcast_id}"
+    later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    assert (
+        submit(staff, f"{page}/schedule", page=page, send_at=later).status_code == 302
+    )
+    with app.app_context():
+        resume_broadcasts()
+    assert inbox.messages == []
+    assert broadcast_state(app, broadcast_id) is BroadcastState.SCHEDULED
+    with app.app_context():
+        db.session.get(Broadcast, broadcast_id).send_at = now_utc()
+        db.session.commit()
+        resume_broadcasts()
+    assert recipients(inbox) == people(2)
+
+
+def test_scheduling_in_the_past_is_refused(app, staff):
+    broadcast_id = write(staff)
+    page = f"/organiser/broadcasts/{broadcast_id}"
+    earlier = (now_utc() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    response = submit(staff, f"{page}/schedule", page=page, send_at=earlier)
+    assert response.status_code == 400
+    assert "Choose a time in the future." in response.get_data(as_text=True)
+
+
+def test_cancelling_a_scheduled_broadcast(app, staff, inbox):
+    add_subscribers(app, people(2))
+    broadcast_id = write(staff)
+    page = f"/organiser/broadcasts/{broadcast_id}"
+    later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    submit(staff, f"{page}/schedule", page=page, send_at=later)
+    assert submit(staff, f"{page}/cancel", page=page).status_code == 302
+    assert broadcast_state(app, broadcast_id) is BroadcastState.CANCELLED
+    assert send_now(staff, broadcast_id).status_code == 302
+    assert inbox.messages == []
+
+
+def test_the_cli_sends_with_a_progress_bar(app, runner, inbox):
+    add_subscribers(app, people(3))
+    broadcast_id = new_broadcast(app)
+    result = runner.invoke(args=["campaign", "send-broadcast", str(broadcast_id)])
+    assert result.exit_code == 0, result.output
+    assert "Sending" in result.output
+    assert "3 sent, 0 failed" in result.output
+    assert recipients(inbox) == people(3)
+    result = runner.invoke(args=["campaign", "send-broadcast", "999"])
+    assert result.exit_code != 0 and "No broadcast 999" in result.output
+
+
+def test_the_cli_records_bounces(app, runner):
+    add_subscribers(app, ["gone@example.org"])
+    result = runner.invoke(args=["campaign", "record-bounce", "gone@example.org"])
+    assert "suppressed (hard_bounce)" in result.output
+    with app.app_context():
+        assert (
+            services.get_subscriber("gone@example.org").state
+            is SubscriberState.UNSUBSCRIBED
+        )
+
+
+def test_organisers_record_bounces_from_the_list_page(app, staff):
+    add_subscribers(app, ["full@example.org"])
+    page = "/organiser/broadcasts/"
+    response = submit(
+        staff,
+        "/organiser/broadcasts/bounces",
+        page=page,
+        email="full@example.org",
+        kind="soft",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert services.get_subscriber("full@example.org").soft_bounces == 1
+    bad = submit(
+        staff, "/organiser/broadcasts/bounces", page=page, email="nope", kind="soft"
+    )
+    assert bad.status_code == 400
+
+
+def test_sending_is_throttled_to_the_configured_rate(app_factory, inbox, monkeypatch):
+    app = app_factory(BROADCAST_RATE=2)
+    add_subscribers(app, people(3))
+    waits = []
+    real_sleep = time.sleep
+    monkeypatch.setattr(
+        "campaign.mailing.sender.time.sleep",
+        lambda seconds: (waits.append(seconds), real_sleep(seconds)),
+    )
+    broadcast_id = new_broadcast(app)
+    with app.app_context():
+        broadcasts.start(broadcast_id)
+        assert send_broadcast(broadcast_id) == 3
+    assert waits and all(w == 0.5 for w in waits)  # held back at 2 a second
+    assert recipients(inbox) == people(3)
