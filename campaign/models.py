@@ -1,6 +1,7 @@
 """Shared model pieces: UTC timestamps, portable enums and upserts."""
 
 import enum
+import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -69,3 +70,14 @@ def enum_column(enum_cls: type[enum.Enum]) -> sa.Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: write-ahead logging, so readers never wait on the writer and a
+    commit costs no fsync of the main file (the embedded default's database)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

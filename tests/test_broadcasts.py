@@ -289,7 +289,9 @@ def test_a_run_that_died_mid_send_is_finished_without_a_second_copy(app_factory,
         broadcasts.start(broadcast_id)
         # A run claims a batch, hands the first copy to SMTP ... and dies.
         claim, batch = ledger.claim(broadcast_id, 10)
-        assert ledger.advance(claim, [], batch[0].delivery_id)
+        marks = ledger.Marks(claim)
+        assert marks.advance(None, batch[0].delivery_id)
+        marks.close()
         first = batch[0]
         message = BulkMessage("Update", "Hello")
         with raw_sending() as send:

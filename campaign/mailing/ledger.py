@@ -36,18 +36,6 @@ class Recipient:
     token: str
 
 
-def _fast_commit() -> None:
-    """Let this step's commit skip waiting for PostgreSQL's disk flush.
-
-    A worker dying loses nothing this way (the server has the change); only a
-    database server crash could lose the last few milliseconds of marks: a
-    SENDING mark lost reads as not yet sent, a SENT mark lost as SENDING
-    (so UNKNOWN, never resent).
-    """
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-
-
 def recover_stale(broadcast_id: int) -> int:
     """Retake the claims of dead runs; return how many rows became UNKNOWN."""
     stale = now_utc() - timedelta(seconds=current_app.config["BROADCAST_CLAIM_TIMEOUT"])
@@ -127,31 +115,78 @@ def _finish(claim_token: str, ids: list[int], state: DeliveryState, error=None):
     )
 
 
-def advance(claim_token: str, sent: list[int], next_id: int | None) -> bool:
-    """Record what SMTP accepted and mark the next row SENDING, in one commit.
+class Marks:
+    """The per-message marks of one run, on a connection of their own.
 
-    Returns False if the next row is no longer this run's (a run that was too
-    slow lost its claim): the caller must not send it.
+    Each step is one autocommitted UPDATE (one round trip): this row SENT,
+    the next SENDING. PostgreSQL is asked not to wait for its disk flush on
+    these commits: a worker dying loses nothing this way (the server has the
+    change); only a database server crash could lose the last few marks, and
+    a lost SENDING reads as not yet sent, a lost SENT as SENDING (so UNKNOWN,
+    never resent).
     """
-    _fast_commit()
-    if sent:
-        _finish(claim_token, sent, DeliveryState.SENT)
-    taken = True
-    if next_id is not None:
-        taken = bool(
-            db.session.execute(
-                sa.update(Delivery)
-                .where(
-                    Delivery.id == next_id,
-                    Delivery.claim == claim_token,
-                    Delivery.state == DeliveryState.PENDING,
-                )
-                .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+
+    def __init__(self, claim_token: str):
+        """Open the connection the marks go through."""
+        self.claim = claim_token
+        self.connection = db.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT"
         )
-    db.session.commit()
-    return taken
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(sa.text("SET synchronous_commit TO OFF"))
+
+    def advance(self, sent: int | None, next_id: int | None) -> bool:
+        """Record ``sent`` as accepted and mark ``next_id`` SENDING, in one step.
+
+        Returns False if ``next_id`` is no longer this run's (a run that was
+        too slow lost its claim): the caller must not send it.
+        """
+        if sent is None and next_id is None:
+            return True
+        moved = (
+            self.connection.execute(
+                _ADVANCE,
+                {"claim": self.claim, "sent": sent, "next": next_id, "now": now_utc()},
+            )
+            .scalars()
+            .all()
+        )
+        return next_id is None or next_id in moved
+
+    def close(self) -> None:
+        """Give the connection back to the pool."""
+        self.connection.close()
+
+
+def _advance_statement():
+    """UPDATE … RETURNING id for one step; built once, cached compiled."""
+    table = Delivery.__table__
+    is_next = table.c.id == sa.bindparam("next")
+    return (
+        sa.update(table)
+        .where(
+            table.c.claim == sa.bindparam("claim"),
+            sa.or_(
+                sa.and_(is_next, table.c.state == DeliveryState.PENDING.value),
+                sa.and_(
+                    table.c.id == sa.bindparam("sent"),
+                    table.c.state == DeliveryState.SENDING.value,
+                ),
+            ),
+        )
+        .values(
+            state=sa.case(
+                (is_next, DeliveryState.SENDING.value), else_=DeliveryState.SENT.value
+            ),
+            attempts=sa.case((is_next, table.c.attempts + 1), else_=table.c.attempts),
+            sent_at=sa.case((is_next, table.c.sent_at), else_=sa.bindparam("now")),
+            claim=sa.case((is_next, table.c.claim), else_=None),
+        )
+        .returning(table.c.id)
+    )
+
+
+_ADVANCE = _advance_statement()
 
 
 def fail(claim_token: str, delivery_id: int, error: str) -> None:

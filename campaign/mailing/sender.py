@@ -84,35 +84,38 @@ def send_broadcast(broadcast_id: int, on_progress: Callable[[int], None] = None)
 
 def _send_batch(message, claim, batch, throttle, on_progress) -> int:
     """Send one claimed batch over one SMTP connection, recording each outcome."""
-    accepted = []  # accepted by SMTP, recorded with the next step's commit
+    marks = ledger.Marks(claim)
+    accepted = None  # accepted by SMTP, recorded with the next step
     sent = 0
-    with raw_sending() as send:
-        for recipient in batch:
-            if not ledger.advance(claim, accepted, recipient.delivery_id):
-                accepted = []
-                continue  # another run has taken this one
-            accepted = []
-            throttle.wait()
-            try:
-                send(
-                    message.sender,
-                    recipient.email,
-                    message.for_recipient(recipient.email, recipient.token),
-                )
-            except smtplib.SMTPRecipientsRefused as error:
-                code, reply = next(iter(error.recipients.values()))
-                _refused(claim, recipient.delivery_id, code, reply)
-                continue
-            except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-                _refused(
-                    claim, recipient.delivery_id, error.smtp_code, error.smtp_error
-                )
-                continue
-            accepted = [recipient.delivery_id]
-            sent += 1
-            if on_progress:
-                on_progress(1)
-        ledger.advance(claim, accepted, None)
+    try:
+        with raw_sending() as send:
+            for recipient in batch:
+                taken = marks.advance(accepted, recipient.delivery_id)
+                accepted = None
+                if not taken:
+                    continue  # another run has taken this one
+                throttle.wait()
+                try:
+                    send(
+                        message.sender,
+                        recipient.email,
+                        message.for_recipient(recipient.email, recipient.token),
+                    )
+                except smtplib.SMTPRecipientsRefused as error:
+                    code, reply = next(iter(error.recipients.values()))
+                    _refused(claim, recipient.delivery_id, code, reply)
+                    continue
+                except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+                    code, reply = error.smtp_code, error.smtp_error
+                    _refused(claim, recipient.delivery_id, code, reply)
+                    continue
+                accepted = recipient.delivery_id
+                sent += 1
+                if on_progress:
+                    on_progress(1)
+            marks.advance(accepted, None)
+    finally:
+        marks.close()
     return sent
 
 
