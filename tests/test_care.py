@@ -7,6 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from campaign.extensions import db
+from campaign.mailing import services as mailing
+from campaign.mailing.models import Consent
 from campaign.organiser.models import AuditEntry, Role
 from campaign.organiser.services import find_organiser
 from campaign.petition.models import Signature, SignatureState
@@ -216,3 +218,41 @@ def test_admins_cannot_switch_themselves_off(app, admin):
     csrf = csrf_token(admin, "/organiser/organisers")
     admin.post(f"/organiser/organisers/{own_id}/deactivate", data={"csrf_token": csrf})
     assert admin.get("/organiser/").status_code == 200
+
+
+def joined_from_petition(app, inbox, email: str) -> None:
+    """Sign with the mailing-list box ticked, and confirm."""
+    client = app.test_client()
+    sign(client, email=email, join_list="y")
+    link = inbox.link(inbox.to(email)[-1])
+    client.get(link.replace("http://campaign.test", ""))
+
+
+def test_a_data_request_shows_list_membership_and_consents(app, staff, inbox):
+    joined_from_petition(app, inbox, "ada@example.org")
+    exported = submit(
+        staff,
+        "/organiser/supporters/export",
+        "/organiser/supporters",
+        email="ada@example.org",
+    )
+    listed = json.loads(exported.get_data(as_text=True))["mailing_list"]
+    assert listed["state"] == "subscribed"
+    [consent] = listed["consents"]
+    assert consent["source"] == f"petition:{SLUG}"
+    assert consent["wording"] == "Email me updates about this campaign"
+    assert consent["confirmed_at"]
+
+
+def test_erasure_takes_the_supporter_off_the_list_too(app, admin, inbox):
+    joined_from_petition(app, inbox, "ada@example.org")
+    submit(
+        admin,
+        "/organiser/supporters/erase",
+        "/organiser/supporters",
+        email="ada@example.org",
+    )
+    with app.app_context():
+        assert mailing.get_subscriber("ada@example.org") is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == 0
+        assert mailing.subscriber_record("ada@example.org") is None

@@ -12,6 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from campaign.extensions import db
+from campaign.mailing import services as mailing
 from campaign.organiser.exports import describe, signed_between
 from campaign.organiser.services import record
 from campaign.petition.models import Petition, Signature, SignatureState
@@ -144,20 +145,21 @@ def supporter_record(email: str) -> dict:
             }
             for s in supporter_signatures(email)
         ],
-        # The mailing list arrives with its own issue; nothing is held yet.
-        "mailing_list": None,
+        "mailing_list": mailing.subscriber_record(email),
     }
 
 
 def erase_supporter(email: str, organiser) -> int:
     """Delete everything held about a supporter; confirmed signatures stop counting."""
     found = supporter_signatures(email)
+    subscribed = mailing.erase_subscriber(email)
     for signature in found:
         if signature.state is SignatureState.VALIDATED:
             add_to_count(signature.petition_id, -1)
         db.session.delete(signature)
     # The log says that an erasure happened, never whose.
-    record(organiser, "erase-supporter", f"{len(found)} signature(s)", len(found))
+    detail = f"{len(found)} signature(s)" + (", list membership" if subscribed else "")
+    record(organiser, "erase-supporter", detail, len(found))
     db.session.commit()
     for petition_id in {s.petition_id for s in found}:
         forget_count(petition_id)
