@@ -1,82 +1,33 @@
 """Signer emails, sent by the worker from the outbox (see notices.py)."""
 
-import logging
-import smtplib
-import threading
-import time
-
 from celery import shared_task
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from kombu.exceptions import OperationalError as QueueUnavailable
 
-from campaign.email import build_message, sending
+from campaign.email import build_message
+from campaign.outbox import Kicker, send_due
 from campaign.petition import notices
 from campaign.petition.models import Notice, Signature
 from campaign.petition.tokens import confirmation_token
 from campaign.text import first_name
 from campaign.urls import external_url
 
-log = logging.getLogger(__name__)
-_kick_lock = threading.Lock()
-_last_kick = 0.0
-
 SUBJECTS = {
     Notice.CONFIRM: lambda: _("Please confirm your signature"),
     Notice.ALREADY_SIGNED: lambda: _("You have already signed this petition"),
 }
-# Failures that mean "try again later", as opposed to a refused address.
-TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
+_kicker = Kicker("NOTICE_KICK_INTERVAL")
 
 
 def kick_sender() -> None:
     """Ask a worker to send due emails now, unless this process asked just now."""
-    global _last_kick
-    interval = current_app.config["NOTICE_KICK_INTERVAL"]
-    with _kick_lock:
-        now = time.monotonic()
-        if interval and now - _last_kick < interval:
-            return
-        _last_kick = now
-    try:
-        send_due_notices.delay()
-    except QueueUnavailable:
-        # The email stays due: the beat schedule or the next kick sends it.
-        log.warning("Queue unreachable; signer emails wait for the next run.")
+    _kicker(send_due_notices)
 
 
 @shared_task
 def send_due_notices() -> int:
     """Send every due signer email, batch by batch; return how many went out."""
-    sent = 0
-    batch_size = current_app.config["NOTICE_BATCH_SIZE"]
-    while True:
-        claim, batch = notices.claim_due(batch_size)
-        if not batch:
-            return sent
-        try:
-            sent += _send_batch(claim, batch)
-        except TEMPORARY:
-            log.warning(
-                "SMTP unavailable; %d emails wait for the next run.", len(batch)
-            )
-            notices.release(claim)
-            return sent
-
-
-def _send_batch(claim: str, batch: list[Signature]) -> int:
-    """Send one claimed batch over one connection, clearing each row as it goes."""
-    # Render first: each row's commit below would expire the loaded objects.
-    messages = [(signature.id, _message(signature)) for signature in batch]
-    with sending() as send:
-        for signature_id, message in messages:
-            try:
-                send(message)
-            except smtplib.SMTPRecipientsRefused:
-                log.warning("Address refused for signature %s", signature_id)
-            notices.mark_sent(signature_id, claim)
-    return len(messages)
+    return send_due(notices.OUTBOX, _message)
 
 
 def _message(signature: Signature):
