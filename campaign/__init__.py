@@ -63,10 +63,18 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     from campaign.donate.views import bp as donate_bp
+    from campaign.donate.views import webhook_bp
     from campaign.health.views import bp as health_bp
     from campaign.organiser.views import bp as organiser_bp
     from campaign.petition.views import bp as petition_bp
     from campaign.story.views import bp as story_bp
 
-    for blueprint in (story_bp, petition_bp, donate_bp, organiser_bp, health_bp):
+    for blueprint in (
+        story_bp,
+        petition_bp,
+        donate_bp,
+        webhook_bp,
+        organiser_bp,
+        health_bp,
+    ):
         app.register_blueprint(blueprint)

@@ -8,6 +8,7 @@ mail written to ``instance/mail/``.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -90,6 +91,26 @@ class Config:
     NOTICE_CLAIM_TIMEOUT = 300
     COUNTER_SHARDS = 16
     HSTS = False
+    # Donations (campaign/donate/). Without a secret key /donate says online
+    # giving is not set up. STRIPE_API_BASE points the library elsewhere (a
+    # stand-in in tests); the checkout origin is allowed as a form target.
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None
+    STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+    STRIPE_MAX_NETWORK_RETRIES = 2
+    STRIPE_TIMEOUT = 20
+    # Amounts in whole currency units (dollars, not cents); stored in cents.
+    DONATION_CURRENCY = "usd"
+    DONATION_MIN = 1
+    DONATION_MAX = 10000
+    DONATION_PRESETS = "10,25,50,100"
+    # One line on what the money does; empty: a general sentence.
+    DONATION_PURPOSE = ""
+    # Tags every Checkout Session (metadata "campaign"); empty: BASE_URL's host.
+    DONATION_CAMPAIGN = ""
+    # How long the "change or cancel your monthly gift" link in receipts works.
+    DONATION_MANAGE_LINK_MAX_AGE = 90 * 24 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -141,6 +162,14 @@ ENV_STRINGS = [
     "LOGIN_RATE_LIMIT",
     "CACHE_TYPE",
     "CACHE_REDIS_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "STRIPE_CHECKOUT_ORIGIN",
+    "DONATION_CURRENCY",
+    "DONATION_PRESETS",
+    "DONATION_PURPOSE",
+    "DONATION_CAMPAIGN",
 ]
 ENV_INTS = [
     "MAIL_PORT",
@@ -153,6 +182,11 @@ ENV_INTS = [
     "NOTICE_POLL_SECONDS",
     "NOTICE_BATCH_SIZE",
     "NOTICE_CLAIM_TIMEOUT",
+    "STRIPE_MAX_NETWORK_RETRIES",
+    "STRIPE_TIMEOUT",
+    "DONATION_MIN",
+    "DONATION_MAX",
+    "DONATION_MANAGE_LINK_MAX_AGE",
 ]
 ENV_BOOLS = ["MAIL_USE_TLS", "MAIL_USE_SSL", "HSTS"]
 
@@ -208,8 +242,15 @@ def finish_config(app, name: str) -> None:
             "send-due-signer-emails": {
                 "task": "campaign.petition.tasks.send_due_notices",
                 "schedule": float(config["NOTICE_POLL_SECONDS"]),
-            }
+            },
+            "send-due-receipts": {
+                "task": "campaign.donate.tasks.send_due_receipts",
+                "schedule": float(config["NOTICE_POLL_SECONDS"]),
+            },
         },
     }
     config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    config["DONATION_CURRENCY"] = config["DONATION_CURRENCY"].lower()
+    if not config["DONATION_CAMPAIGN"]:
+        config["DONATION_CAMPAIGN"] = urlsplit(config["BASE_URL"]).netloc
     config.setdefault("MAIL_DIR", str(Path(app.instance_path) / "mail"))
