@@ -11,6 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from campaign.donate.care import donor_record, forget_donor
 from campaign.extensions import db
 from campaign.organiser.exports import describe, signed_between
 from campaign.organiser.services import record
@@ -145,18 +146,24 @@ def supporter_record(email: str) -> dict:
         ],
         # The mailing list arrives with its own issue; nothing is held yet.
         "mailing_list": None,
+        **donor_record(email),
     }
 
 
 def erase_supporter(email: str, organiser) -> int:
-    """Delete everything held about a supporter; confirmed signatures stop counting."""
+    """Delete everything held about a supporter; confirmed signatures stop counting.
+
+    Their donations keep their amounts but lose the name and email.
+    """
     found = supporter_signatures(email)
     for signature in found:
         if signature.state is SignatureState.VALIDATED:
             add_to_count(signature.petition_id, -1)
         db.session.delete(signature)
+    donations = forget_donor(email)
     # The log says that an erasure happened, never whose.
-    record(organiser, "erase-supporter", f"{len(found)} signature(s)", len(found))
+    detail = f"{len(found)} signature(s), {donations} donation record(s)"
+    record(organiser, "erase-supporter", detail, len(found) + donations)
     db.session.commit()
     for petition_id in {s.petition_id for s in found}:
         forget_count(petition_id)
