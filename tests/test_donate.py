@@ -2,6 +2,7 @@
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import stripe
@@ -24,7 +25,7 @@ from tests.donate_helpers import (
     subscription,
     subscription_session,
 )
-from tests.helpers import free_port
+from tests.helpers import free_port, sign
 from tests.stripe_standin import running
 
 
@@ -173,6 +174,34 @@ def test_a_confirmed_payment_is_recorded_once_and_receipted(app, client, inbox):
     assert "Thank you for your gift of $25" in text
     assert "/donate/manage/" not in text
     assert receipt.get_body(("html",)) is not None
+
+
+def test_five_deliveries_at_once_make_one_donation(app, inbox):
+    paid = event("checkout.session.completed", checkout_session())
+
+    def send(_) -> int:
+        return deliver(app.test_client(), paid).status_code
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        codes = list(pool.map(send, range(5)))
+    assert codes == [200] * 5
+    assert len(rows(app)) == 1
+    assert len(inbox.to("donor@example.org")) == 1
+
+
+def test_a_confirmed_signer_is_offered_a_filled_in_form(client, inbox, standin):
+    sign(client, name="Ada Lovelace", email="ada@example.org")
+    link = inbox.link(inbox.to("ada@example.org")[0])
+    thanks = client.get(
+        link.removeprefix("http://campaign.test"), follow_redirects=True
+    )
+    assert "/donate?source=petition" in thanks.get_data(as_text=True)
+    page = client.get("/donate?source=petition").get_data(as_text=True)
+    assert 'value="Ada Lovelace"' in page and 'value="ada@example.org"' in page
+    give(client, source="petition", email="ada@example.org")
+    [call] = standin.api_calls("/v1/checkout/sessions")
+    assert call.params["metadata[source]"] == "petition"
+    assert call.params["metadata[supporter]"].startswith("signature:")
 
 
 def test_replays_are_answered_but_change_nothing(app, client, inbox):
