@@ -251,6 +251,9 @@ def finish_config(app, name: str) -> None:
     }
     config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     config["DONATION_CURRENCY"] = config["DONATION_CURRENCY"].lower()
+    presets = [w.strip() for w in config["DONATION_PRESETS"].split(",") if w.strip()]
+    if not all(word.isdigit() for word in presets):
+        raise RuntimeError("DONATION_PRESETS must be whole numbers, like 10,25,50.")
     if not config["DONATION_CAMPAIGN"]:
         config["DONATION_CAMPAIGN"] = urlsplit(config["BASE_URL"]).netloc
     config.setdefault("MAIL_DIR", str(Path(app.instance_path) / "mail"))

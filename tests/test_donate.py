@@ -25,7 +25,7 @@ from tests.donate_helpers import (
     subscription,
     subscription_session,
 )
-from tests.helpers import free_port, sign
+from tests.helpers import csrf_token, free_port, sign
 from tests.stripe_standin import running
 
 
@@ -60,6 +60,10 @@ def test_without_stripe_keys_the_page_says_how_to_turn_donations_on(app_factory)
     assert "Online donations are not set up yet" in page
     assert "STRIPE_SECRET_KEY" in page
     assert '<form method="post" action="/donate/checkout"' not in page
+    data = {"csrf_token": csrf_token(client), "attempt": "a" * 22, "amount": "25"}
+    response = client.post("/donate/checkout", data=data | {"frequency": "one_off"})
+    assert response.status_code == 503
+    assert "Online donations are not set up yet" in response.get_data(as_text=True)
     assert client.post("/stripe/webhook", data="{}").status_code == 503
 
 
@@ -212,7 +216,8 @@ def test_replays_are_answered_but_change_nothing(app, client, inbox):
 
 
 @pytest.mark.parametrize(
-    "how", ["wrong secret", "changed byte", "stale", "no header", "not json"]
+    "how",
+    ["wrong secret", "changed byte", "stale", "no header", "not json", "not an event"],
 )
 def test_a_bad_signature_is_refused_and_stores_nothing(app, client, inbox, how):
     body = json.dumps(event("checkout.session.completed", checkout_session()))
@@ -225,8 +230,10 @@ def test_a_bad_signature_is_refused_and_stores_nothing(app, client, inbox, how):
         response = deliver(client, body, timestamp=int(time.time()) - 600)
     elif how == "no header":
         response = client.post("/stripe/webhook", data=body)
-    else:
+    elif how == "not json":
         response = deliver(client, "not json")
+    else:
+        response = deliver(client, json.dumps({"object": "event"}))
     assert response.status_code == 400
     assert stored_nothing(app)
     assert inbox.messages == []

@@ -19,7 +19,7 @@ class ProviderUnavailable(Exception):
 
 
 class BadSignature(Exception):
-    """A webhook whose Stripe-Signature does not match, or is too old."""
+    """A delivery not signed with our secret, too old, or not a Stripe event."""
 
 
 @functools.lru_cache(maxsize=8)
@@ -75,4 +75,8 @@ def verified_event(payload: bytes, signature: str | None) -> dict:
         event = stripe.Webhook.construct_event(payload, signature, secret)
     except (stripe.SignatureVerificationError, ValueError) as error:
         raise BadSignature from error
-    return event.to_dict()
+    found = event.to_dict()
+    obj = (found.get("data") or {}).get("object")
+    if not (found.get("id") and found.get("type") and isinstance(obj, dict)):
+        raise BadSignature("not a Stripe event")
+    return found

@@ -128,5 +128,5 @@ def webhook():
             request.get_data(), request.headers.get("Stripe-Signature")
         )
     except BadSignature:
-        return {"error": "The Stripe-Signature header does not match."}, 400
+        return {"error": "Not a Stripe event signed with our secret."}, 400
     return {"received": outcome}
