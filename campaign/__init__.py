@@ -63,6 +63,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     from campaign.donate.views import bp as donate_bp
+    from campaign.donate.views import webhook_bp
     from campaign.health.views import bp as health_bp
     from campaign.mailing.organiser_views import bp as broadcasts_bp
     from campaign.mailing.views import bp as mailing_bp
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         petition_bp,
         mailing_bp,
         donate_bp,
+        webhook_bp,
         organiser_bp,
         broadcasts_bp,
         health_bp,

@@ -8,6 +8,7 @@ mail written to ``instance/mail/``.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -106,6 +107,26 @@ class Config:
     BROADCAST_RETRY_MAX = 3600
     BROADCAST_POLL_SECONDS = 30
     HSTS = False
+    # Donations (campaign/donate/). Without a secret key /donate says online
+    # giving is not set up. STRIPE_API_BASE points the library elsewhere (a
+    # stand-in in tests); the checkout origin is allowed as a form target.
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None
+    STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+    STRIPE_MAX_NETWORK_RETRIES = 2
+    STRIPE_TIMEOUT = 20
+    # Amounts in whole currency units (dollars, not cents); stored in cents.
+    DONATION_CURRENCY = "usd"
+    DONATION_MIN = 1
+    DONATION_MAX = 10000
+    DONATION_PRESETS = "10,25,50,100"
+    # One line on what the money does; empty: a general sentence.
+    DONATION_PURPOSE = ""
+    # Tags every Checkout Session (metadata "campaign"); empty: BASE_URL's host.
+    DONATION_CAMPAIGN = ""
+    # How long the "change or cancel your monthly gift" link in receipts works.
+    DONATION_MANAGE_LINK_MAX_AGE = 90 * 24 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -159,6 +180,14 @@ ENV_STRINGS = [
     "CACHE_REDIS_URL",
     "JOIN_RATE_LIMIT",
     "MAIL_UNSUBSCRIBE_ADDRESS",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "STRIPE_CHECKOUT_ORIGIN",
+    "DONATION_CURRENCY",
+    "DONATION_PRESETS",
+    "DONATION_PURPOSE",
+    "DONATION_CAMPAIGN",
 ]
 ENV_INTS = [
     "MAIL_PORT",
@@ -178,6 +207,11 @@ ENV_INTS = [
     "BROADCAST_RETRY_BASE",
     "BROADCAST_RETRY_MAX",
     "BROADCAST_POLL_SECONDS",
+    "STRIPE_MAX_NETWORK_RETRIES",
+    "STRIPE_TIMEOUT",
+    "DONATION_MIN",
+    "DONATION_MAX",
+    "DONATION_MANAGE_LINK_MAX_AGE",
 ]
 ENV_BOOLS = ["MAIL_USE_TLS", "MAIL_USE_SSL", "HSTS"]
 
@@ -242,7 +276,17 @@ def finish_config(app, name: str) -> None:
                 "task": "campaign.mailing.tasks.resume_broadcasts",
                 "schedule": float(config["BROADCAST_POLL_SECONDS"]),
             },
+            "send-due-receipts": {
+                "task": "campaign.donate.tasks.send_due_receipts",
+                "schedule": float(config["NOTICE_POLL_SECONDS"]),
+            },
         },
     }
     config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    config["DONATION_CURRENCY"] = config["DONATION_CURRENCY"].lower()
+    presets = [w.strip() for w in config["DONATION_PRESETS"].split(",") if w.strip()]
+    if not all(word.isdigit() for word in presets):
+        raise RuntimeError("DONATION_PRESETS must be whole numbers, like 10,25,50.")
+    if not config["DONATION_CAMPAIGN"]:
+        config["DONATION_CAMPAIGN"] = urlsplit(config["BASE_URL"]).netloc
     config.setdefault("MAIL_DIR", str(Path(app.instance_path) / "mail"))

@@ -1,14 +1,13 @@
 """The signer-email outbox: every due email goes out exactly once."""
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import sqlalchemy as sa
 
-from campaign import outbox
 from campaign.extensions import db
 from campaign.models import now_utc
+from campaign.petition import notices
 from campaign.petition.models import Signature
 from campaign.petition.tasks import send_due_notices
 from tests.helpers import free_port, needs_postgres, sign
@@ -25,7 +24,6 @@ def due_count(app) -> int:
 def sign_quietly(app, how_many: int) -> None:
     """Sign as many people, with no sender run asked for (as under load)."""
     app.config["NOTICE_KICK_INTERVAL"] = 3600
-    outbox._last_kick[send_due_notices.name] = time.monotonic()  # asked just now
     client = app.test_client()
     for number in range(how_many):
         sign(client, email=f"person{number}@example.org")
@@ -60,7 +58,7 @@ def test_a_crashed_runs_claim_is_retaken_after_the_timeout(app_factory, inbox):
     app = app_factory()
     sign_quietly(app, 3)
     with app.app_context():
-        claim, batch = outbox.claim_due(Signature, 10)  # then the worker dies
+        claim, batch = notices.claim_due(10)  # then the worker dies
         assert len(batch) == 3
         assert send_due_notices() == 0  # another run leaves them alone
         db.session.execute(
@@ -77,9 +75,9 @@ def test_a_repeat_while_an_email_is_being_sent_is_not_lost(app_factory, inbox):
     app = app_factory(NOTICE_INTERVAL=0)
     sign_quietly(app, 1)
     with app.app_context():
-        claim, [signature] = outbox.claim_due(Signature, 10)
+        claim, [signature] = notices.claim_due(10)
         sign(app.test_client(), email="person0@example.org")  # due again
-        outbox.mark_sent(Signature, signature.id, claim)  # the first run finishes
+        notices.mark_sent(signature.id, claim)  # the first run finishes
         assert send_due_notices() == 1  # the repeat's email still goes out
 
 

@@ -5,7 +5,6 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from campaign import outbox
 from campaign.email import build_message, raw_sending
 from campaign.mailing.broadcasts import due_to_start, get_broadcast, in_progress, start
 from campaign.mailing.compose import BulkMessage
@@ -13,6 +12,15 @@ from campaign.mailing.links import confirm_url, preferences_url
 from campaign.mailing.models import Subscriber, SubscriberNotice
 from campaign.mailing.sender import SmtpUnavailable
 from campaign.mailing.sender import send_broadcast as send_pending
+from campaign.outbox import Kicker, Outbox, send_due
+
+NOTICES = Outbox(
+    Subscriber,
+    due=Subscriber.notice,
+    claim=Subscriber.notice_claim,
+    claimed_at=Subscriber.notice_claimed_at,
+)
+_kicker = Kicker("NOTICE_KICK_INTERVAL")
 
 SUBJECTS = {
     SubscriberNotice.CONFIRM: lambda: _("Please confirm you want our emails"),
@@ -22,13 +30,13 @@ SUBJECTS = {
 
 def kick_sender() -> None:
     """Ask a worker to send due subscriber emails now (throttled per process)."""
-    outbox.kick(send_due_subscriber_notices)
+    _kicker(send_due_subscriber_notices)
 
 
 @shared_task
 def send_due_subscriber_notices() -> int:
     """Send every due confirmation or "already subscribed" email."""
-    return outbox.send_due(Subscriber, _message)
+    return send_due(NOTICES, _message)
 
 
 def _message(subscriber: Subscriber):

@@ -11,6 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from campaign.donate.care import donor_record, forget_donor
 from campaign.extensions import db
 from campaign.mailing import services as mailing
 from campaign.organiser.exports import describe, signed_between
@@ -146,20 +147,27 @@ def supporter_record(email: str) -> dict:
             for s in supporter_signatures(email)
         ],
         "mailing_list": mailing.subscriber_record(email),
+        **donor_record(email),
     }
 
 
 def erase_supporter(email: str, organiser) -> int:
-    """Delete everything held about a supporter; confirmed signatures stop counting."""
+    """Delete everything held about a supporter; confirmed signatures stop counting.
+
+    Their donations keep their amounts but lose the name and email.
+    """
     found = supporter_signatures(email)
     subscribed = mailing.erase_subscriber(email)
     for signature in found:
         if signature.state is SignatureState.VALIDATED:
             add_to_count(signature.petition_id, -1)
         db.session.delete(signature)
+    donations = forget_donor(email)
     # The log says that an erasure happened, never whose.
-    detail = f"{len(found)} signature(s)" + (", list membership" if subscribed else "")
-    record(organiser, "erase-supporter", detail, len(found))
+    detail = f"{len(found)} signature(s), {donations} donation record(s)"
+    if subscribed:
+        detail += ", list membership"
+    record(organiser, "erase-supporter", detail, len(found) + donations)
     db.session.commit()
     for petition_id in {s.petition_id for s in found}:
         forget_count(petition_id)

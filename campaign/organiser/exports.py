@@ -126,16 +126,19 @@ def count_rows(petition: Petition, filters: Filters) -> int:
 
 
 def literal_sql(petition: Petition, filters: Filters) -> str:
-    """The export's query as plain SQL, its values rendered as literals.
+    """The export's query as plain SQL, its values rendered as literals."""
+    return literal(selection(petition, filters))
+
+
+def literal(query: sa.Select) -> str:
+    """A query as plain SQL, its values rendered as literals.
 
     Safe because every value is validated (ids, dates, enum values, country
     codes) and SQLAlchemy quotes them; it lets the rows come straight from the
     driver's cursor, without per-row work in SQLAlchemy.
     """
     return str(
-        selection(petition, filters).compile(
-            dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}
-        )
+        query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     )
 
 
@@ -148,8 +151,11 @@ class CsvExport:
     """An export in progress: iterate it for CSV bytes; ``written`` counts rows.
 
     Whatever ends the iteration (the last row, an error, a client that goes
-    away), the audit log records how many rows went out.
+    away), the audit log records how many rows went out. Subclasses export
+    other tables by giving their own ``header``, ``sql`` and ``detail``.
     """
+
+    action = "export-signatures"
 
     def __init__(self, petition: Petition, filters: Filters, organiser, via: str):
         """Prepare the export; nothing is read until iteration starts."""
@@ -171,9 +177,9 @@ class CsvExport:
         """Write the rows with the csv module, a batch at a time."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(COLUMNS)
+        writer.writerow(self.header())
         cursor = driver_cursor()
-        cursor.execute(literal_sql(self.petition, self.filters))
+        cursor.execute(self.sql())
         while batch := cursor.fetchmany(BATCH):
             writer.writerows(batch)
             self.written += len(batch)
@@ -188,7 +194,7 @@ class CsvExport:
         While it runs, ``written`` counts lines; at the end it is PostgreSQL's
         own row count.
         """
-        query = literal_sql(self.petition, self.filters)
+        query = self.sql()
         cursor = driver_cursor()
         chunk = bytearray()
         # libpq hands over one row at a time: pass them on in larger chunks.
@@ -202,9 +208,20 @@ class CsvExport:
         yield bytes(chunk)
         self.written = cursor.rowcount
 
+    def header(self) -> list[str]:
+        """The CSV's column names."""
+        return list(COLUMNS)
+
+    def sql(self) -> str:
+        """The rows to write, as one SQL query of text cells."""
+        return literal_sql(self.petition, self.filters)
+
+    def detail(self) -> str:
+        """What was exported, for the audit log."""
+        return f"{self.petition.slug} via {self.via}: {self.filters.describe()}"
+
     def _audit(self) -> None:
         """Write the audit entry, after ending the streaming read."""
         db.session.rollback()
-        detail = f"{self.petition.slug} via {self.via}: {self.filters.describe()}"
-        record(self.organiser, "export-signatures", detail, rows=self.written)
+        record(self.organiser, self.action, self.detail(), rows=self.written)
         db.session.commit()

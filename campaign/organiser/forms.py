@@ -22,8 +22,10 @@ from wtforms.validators import (
     Optional,
 )
 
+from campaign.donate.models import DonationKind, DonationState
 from campaign.forms import COUNTRY_CODES, strip
 from campaign.organiser.care import Selection
+from campaign.organiser.donations import DonationFilters
 from campaign.organiser.exports import Filters
 from campaign.petition.models import SignatureState
 
@@ -206,3 +208,39 @@ class NewOrganiserForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class DonationFilterForm(FlaskForm):
+    """Which donations to list or export: read from the query string."""
+
+    class Meta:
+        csrf = False  # a filter and a download link: they change nothing
+
+    state = SelectField(
+        _l("State"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            *[SelectChoice(s.value, s.value) for s in DonationState],
+        ],
+        default="",
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            SelectChoice(DonationKind.ONE_OFF.value, _l("One-off")),
+            SelectChoice(DonationKind.MONTHLY.value, _l("Monthly")),
+        ],
+        default="",
+    )
+    since = DateField(_l("Made on or after"), validators=[Optional()])
+    until = DateField(_l("Made on or before"), validators=[Optional()])
+
+    def filters(self) -> DonationFilters:
+        """The chosen filters."""
+        return DonationFilters(
+            state=DonationState(self.state.data) if self.state.data else None,
+            kind=DonationKind(self.kind.data) if self.kind.data else None,
+            since=self.since.data,
+            until=self.until.data,
+        )

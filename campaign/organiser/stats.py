@@ -94,23 +94,29 @@ UNITS = {
 
 def signatures_per(petition: Petition, unit: str, buckets: int):
     """Signatures made in each of the last ``buckets`` days or hours (UTC)."""
+    return per_bucket(
+        Signature.created_at, unit, buckets, Signature.petition_id == petition.id
+    )
+
+
+def per_bucket(timestamp, unit: str, buckets: int, *where, value=None):
+    """``value`` (default: a count) per day or hour of ``timestamp``, latest last.
+
+    Each of the last ``buckets`` days or hours (UTC) appears, empty ones as 0.
+    """
     step, pg_format, sqlite_format = UNITS[unit]
     now = now_utc().replace(minute=0, second=0, microsecond=0)
     if unit == "day":
         now = now.replace(hour=0)
     first = now - step * (buckets - 1)
     if db.engine.dialect.name == "postgresql":  # UTC buckets, whatever TimeZone
-        key = sa.func.to_char(sa.func.timezone("UTC", Signature.created_at), pg_format)
+        key = sa.func.to_char(sa.func.timezone("UTC", timestamp), pg_format)
     else:
-        key = sa.func.strftime(sqlite_format, Signature.created_at)
+        key = sa.func.strftime(sqlite_format, timestamp)
+    value = sa.func.count() if value is None else value
     counts = dict(
         db.session.execute(
-            sa.select(key, sa.func.count())
-            .where(
-                Signature.petition_id == petition.id,
-                Signature.created_at >= first,
-            )
-            .group_by(key)
+            sa.select(key, value).where(*where, timestamp >= first).group_by(key)
         ).all()
     )
     starts = [first + step * i for i in range(buckets)]

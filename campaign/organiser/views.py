@@ -325,3 +325,7 @@ def switch_organiser(organiser_id: int, change: str):
     except services.AccountError as error:
         flash(str(error))
     return redirect(url_for("organiser.organisers"))
+
+
+# The donation pages add their routes to ``bp``; imported last, once it exists.
+from campaign.organiser import donation_views  # noqa: E402, F401

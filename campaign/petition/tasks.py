@@ -1,11 +1,12 @@
-"""Signer emails, sent by the worker from the outbox (see campaign/outbox.py)."""
+"""Signer emails, sent by the worker from the outbox (see notices.py)."""
 
 from celery import shared_task
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from campaign import outbox
 from campaign.email import build_message
+from campaign.outbox import Kicker, send_due
+from campaign.petition import notices
 from campaign.petition.models import Notice, Signature
 from campaign.petition.tokens import confirmation_token
 from campaign.text import first_name
@@ -15,17 +16,18 @@ SUBJECTS = {
     Notice.CONFIRM: lambda: _("Please confirm your signature"),
     Notice.ALREADY_SIGNED: lambda: _("You have already signed this petition"),
 }
+_kicker = Kicker("NOTICE_KICK_INTERVAL")
 
 
 def kick_sender() -> None:
-    """Ask a worker to send due signer emails now (throttled per process)."""
-    outbox.kick(send_due_notices)
+    """Ask a worker to send due emails now, unless this process asked just now."""
+    _kicker(send_due_notices)
 
 
 @shared_task
 def send_due_notices() -> int:
     """Send every due signer email, batch by batch; return how many went out."""
-    return outbox.send_due(Signature, _message)
+    return send_due(notices.OUTBOX, _message)
 
 
 def _message(signature: Signature):

@@ -8,6 +8,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -92,7 +93,7 @@ def confirm(slug: str, token: str):
     """Confirm a signature from the emailed link, then thank the signer."""
     petition = ref_or_404(slug)
     try:
-        services.confirm_signature(token)
+        signature = services.confirm_signature(token)
     except ExpiredLink:
         return render_template(
             "petition/link_invalid.html", petition=petition, expired=True
@@ -101,6 +102,8 @@ def confirm(slug: str, token: str):
         return render_template(
             "petition/link_invalid.html", petition=petition, expired=False
         ), 404
+    # The donate page may then offer this signer's name and email as a prefill.
+    session["supporter"] = signature.id
     # Redirect so the token leaves the address bar before anyone shares it.
     return redirect(url_for("petition.thanks", slug=slug), 303)
 

@@ -47,12 +47,18 @@ def database_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def live_server(app_factory):
+def live_config() -> dict:
+    """Extra settings for the served app; a test module may override this."""
+    return {}
+
+
+@pytest.fixture
+def live_server(app_factory, live_config):
     """The app on a real local port, with emailed links pointing at that port."""
     # Bind first so the app can be built with its final BASE_URL.
     server = make_server("127.0.0.1", 0, not_ready, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    server.app = app_factory(BASE_URL=url)
+    server.app = app_factory(BASE_URL=url, **live_config)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield LiveServer(app=server.app, url=url)

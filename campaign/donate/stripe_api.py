@@ -1,0 +1,82 @@
+"""Every call to Stripe goes through here, on the real ``stripe`` library.
+
+``STRIPE_API_BASE`` points the library at another address (a local stand-in
+in tests). Any failure to get an answer from Stripe becomes
+``ProviderUnavailable``: the caller tells the donor nothing was charged.
+"""
+
+import functools
+import logging
+
+import stripe
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+class ProviderUnavailable(Exception):
+    """Stripe could not be reached or refused the request; nothing was charged."""
+
+
+class BadSignature(Exception):
+    """A delivery not signed with our secret, too old, or not a Stripe event."""
+
+
+@functools.lru_cache(maxsize=8)
+def _client(
+    api_key: str, api_base: str | None, retries: int, timeout: int
+) -> stripe.StripeClient:
+    """A client per configuration, kept: it holds a pool of connections."""
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": api_base} if api_base else None,
+        max_network_retries=retries,
+        http_client=stripe.RequestsClient(timeout=timeout),
+    )
+
+
+def client() -> stripe.StripeClient:
+    """The Stripe client for this app's configuration."""
+    config = current_app.config
+    return _client(
+        config["STRIPE_SECRET_KEY"],
+        config["STRIPE_API_BASE"],
+        config["STRIPE_MAX_NETWORK_RETRIES"],
+        config["STRIPE_TIMEOUT"],
+    )
+
+
+def _call(create, params: dict, idempotency_key: str | None = None):
+    """Make one create call; Stripe's failures become ProviderUnavailable."""
+    options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+    try:
+        return create(params=params, options=options)
+    except stripe.StripeError as error:
+        log.error("Stripe call failed: %s: %s", type(error).__name__, error)
+        raise ProviderUnavailable from error
+
+
+def create_checkout_session(params: dict, idempotency_key: str) -> str:
+    """Create a Checkout Session; return the address to send the donor to."""
+    session = _call(client().v1.checkout.sessions.create, params, idempotency_key)
+    return session.url
+
+
+def create_portal_session(customer_id: str, return_url: str) -> str:
+    """Open Stripe's customer portal for one customer; return its address."""
+    params = {"customer": customer_id, "return_url": return_url}
+    return _call(client().v1.billing_portal.sessions.create, params).url
+
+
+def verified_event(payload: bytes, signature: str | None) -> dict:
+    """The event a webhook delivers, once its signature checks out, as a dict."""
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret)
+    except (stripe.SignatureVerificationError, ValueError) as error:
+        raise BadSignature from error
+    found = event.to_dict()
+    obj = (found.get("data") or {}).get("object")
+    if not (found.get("id") and found.get("type") and isinstance(obj, dict)):
+        raise BadSignature("not a Stripe event")
+    return found

@@ -1,0 +1,242 @@
+"""Stripe's webhook: the only way a donation becomes real.
+
+Each event is verified, recorded by id and applied in one commit, so a
+redelivery changes nothing. Stripe sends events in no set order: every
+handler finds its row by whichever Stripe id the event carries (or makes
+it), fills in what is still unknown, and moves the state only forward
+(pending < failed < paid < refunded; a cancelled gift stays cancelled).
+A receipt becomes due in the same commit that first records a payment.
+"""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from campaign.donate import stripe_api
+from campaign.donate.models import (
+    Donation,
+    DonationKind,
+    DonationState,
+    MonthlyGift,
+    StripeEvent,
+)
+from campaign.donate.tasks import kick_receipts
+from campaign.extensions import db
+from campaign.models import now_utc
+
+
+def receive(payload: bytes, signature: str | None) -> str:
+    """Verify and apply one delivery; say whether it was new, a replay or ignored.
+
+    Raises ``stripe_api.BadSignature`` before anything is stored.
+    """
+    event = stripe_api.verified_event(payload, signature)
+    for attempt in range(3):
+        try:
+            outcome = _apply(event)
+            db.session.commit()
+        except IntegrityError:
+            # A concurrent delivery stored the same event or row first: look again.
+            db.session.rollback()
+            if attempt == 2:
+                raise
+        else:
+            if outcome == "applied":
+                kick_receipts()  # any receipt it made due goes out now
+            return outcome
+    raise AssertionError("unreachable")
+
+
+def _apply(event: dict) -> str:
+    """Record the event id and apply it (uncommitted); say what happened."""
+    if db.session.get(StripeEvent, event["id"]) is not None:
+        return "replay"
+    db.session.add(StripeEvent(id=event["id"], type=event["type"]))
+    db.session.flush()
+    handler = HANDLERS.get(event["type"])
+    obj = event["data"]["object"]
+    if handler is None or not _ours(obj):
+        return "ignored"
+    at = datetime.fromtimestamp(event.get("created") or now_utc().timestamp(), UTC)
+    handler(obj, at)
+    return "applied"
+
+
+def _ours(obj: dict) -> bool:
+    """Whether an object belongs to this campaign (others share the account)."""
+    campaign = _metadata(obj).get("campaign")
+    return campaign in (None, current_app.config["DONATION_CAMPAIGN"])
+
+
+def _metadata(obj: dict) -> dict:
+    """The metadata we set, wherever this kind of object carries it."""
+    details = (obj.get("parent") or {}).get("subscription_details") or {}
+    legacy = obj.get("subscription_details") or {}
+    return (
+        obj.get("metadata") or details.get("metadata") or legacy.get("metadata") or {}
+    )
+
+
+def find_donation(**ids: str | None) -> Donation:
+    """The donation any of these Stripe ids names; a new one if none does."""
+    given = {name: value for name, value in ids.items() if value}
+    matches = [getattr(Donation, name) == value for name, value in given.items()]
+    found = None
+    if matches:
+        found = db.session.scalar(
+            sa.select(Donation).where(sa.or_(*matches)).order_by(Donation.id).limit(1)
+        )
+    if found is None:
+        found = Donation(state=DonationState.PENDING, amount=0, refunded_amount=0)
+        db.session.add(found)
+    for name, value in given.items():
+        setattr(found, name, value)
+    return found
+
+
+def fill(row, **values) -> None:
+    """Set the fields still unknown on a row (what Stripe said first stands)."""
+    for name, value in values.items():
+        if value and not getattr(row, name):
+            setattr(
+                row, name, value.lower() if name in ("email", "currency") else value
+            )
+
+
+def record_payment(donation: Donation, state: DonationState, at: datetime) -> None:
+    """Move a donation on; a first confirmed payment makes its receipt due."""
+    if state is DonationState.PAID and donation.paid_at is None:
+        donation.paid_at = at
+        was_new = donation.state in (DonationState.PENDING, DonationState.FAILED)
+        if donation.move_to(state) and was_new and donation.email:
+            donation.receipt_due_at = now_utc()
+        return
+    donation.move_to(state)
+
+
+def gift_for(subscription_id: str) -> MonthlyGift:
+    """The monthly gift of a subscription; a new one if not seen yet."""
+    gift = db.session.scalar(
+        sa.select(MonthlyGift).filter_by(subscription_id=subscription_id)
+    )
+    if gift is None:
+        gift = MonthlyGift(subscription_id=subscription_id, amount=0)
+        db.session.add(gift)
+    return gift
+
+
+def on_checkout(session: dict, at: datetime, state: DonationState | None) -> None:
+    """A finished Checkout: a one-off payment, or the start of a monthly gift."""
+    details = session.get("customer_details") or {}
+    donor = {
+        "email": details.get("email") or session.get("customer_email"),
+        "name": details.get("name") or _metadata(session).get("donor_name"),
+        "customer_id": session.get("customer"),
+        "currency": session.get("currency"),
+    }
+    if session.get("mode") == "subscription":
+        fill(
+            gift_for(session["subscription"]),
+            amount=session.get("amount_total"),
+            **donor,
+        )
+        return
+    donation = find_donation(
+        checkout_session_id=session["id"],
+        payment_intent_id=session.get("payment_intent"),
+    )
+    donation.kind = DonationKind.ONE_OFF
+    fill(donation, amount=session.get("amount_total"), **donor)
+    if state is None:  # completed: paid now, or later by an async method
+        paid = session.get("payment_status") in ("paid", "no_payment_required")
+        state = DonationState.PAID if paid else DonationState.PENDING
+    record_payment(donation, state, at)
+
+
+def invoice_subscription(invoice: dict) -> str | None:
+    """The subscription an invoice bills (new and old API shapes)."""
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return details.get("subscription") or invoice.get("subscription")
+
+
+def invoice_payment_intent(invoice: dict) -> str | None:
+    """The payment intent that paid an invoice, when the event carries it."""
+    for payment in (invoice.get("payments") or {}).get("data") or []:
+        intent = (payment.get("payment") or {}).get("payment_intent")
+        if intent:
+            return intent
+    return invoice.get("payment_intent")
+
+
+def on_invoice(invoice: dict, at: datetime, state: DonationState) -> None:
+    """One month of a monthly gift, paid or failed."""
+    subscription = invoice_subscription(invoice)
+    if not subscription:
+        return  # not a monthly gift
+    donor = {
+        "email": invoice.get("customer_email"),
+        "name": invoice.get("customer_name"),
+        "customer_id": invoice.get("customer"),
+        "currency": invoice.get("currency"),
+    }
+    amount = invoice.get("amount_paid") or invoice.get("amount_due")
+    donation = find_donation(
+        invoice_id=invoice["id"], payment_intent_id=invoice_payment_intent(invoice)
+    )
+    donation.kind = DonationKind.MONTHLY
+    donation.subscription_id = subscription
+    fill(donation, amount=amount, **donor)
+    fill(gift_for(subscription), amount=invoice.get("amount_due") or amount, **donor)
+    record_payment(donation, state, at)
+
+
+def on_subscription_deleted(subscription: dict, at: datetime) -> None:
+    """A monthly gift ended (by the donor, an organiser or failed payments)."""
+    gift = gift_for(subscription["id"])
+    items = (subscription.get("items") or {}).get("data") or [{}]
+    price = items[0].get("price") or {}
+    fill(
+        gift,
+        customer_id=subscription.get("customer"),
+        amount=price.get("unit_amount"),
+        currency=price.get("currency") or subscription.get("currency"),
+    )
+    gift.cancel()
+
+
+def on_refund(charge: dict, at: datetime) -> None:
+    """Money given back: the refunded amount, and the state once it is all back."""
+    donation = find_donation(
+        payment_intent_id=charge.get("payment_intent"), invoice_id=charge.get("invoice")
+    )
+    billing = charge.get("billing_details") or {}
+    fill(
+        donation,
+        amount=charge.get("amount"),
+        currency=charge.get("currency"),
+        email=billing.get("email") or charge.get("receipt_email"),
+        name=billing.get("name"),
+        customer_id=charge.get("customer"),
+    )
+    donation.refunded_amount = max(
+        donation.refunded_amount or 0, charge.get("amount_refunded") or 0
+    )
+    if charge.get("refunded"):
+        donation.move_to(DonationState.REFUNDED)
+
+
+HANDLERS = {
+    "checkout.session.completed": lambda o, at: on_checkout(o, at, None),
+    "checkout.session.async_payment_succeeded": lambda o, at: on_checkout(
+        o, at, DonationState.PAID
+    ),
+    "checkout.session.async_payment_failed": lambda o, at: on_checkout(
+        o, at, DonationState.FAILED
+    ),
+    "invoice.paid": lambda o, at: on_invoice(o, at, DonationState.PAID),
+    "invoice.payment_failed": lambda o, at: on_invoice(o, at, DonationState.FAILED),
+    "customer.subscription.deleted": on_subscription_deleted,
+    "charge.refunded": on_refund,
+}
