@@ -2,19 +2,22 @@
 
 from pathlib import Path
 
-import markdown
-import yaml
-
 CONTENT_DIR = Path(__file__).parent / "content"
 
 
 def render_markdown(source: str) -> str:
     """Render trusted Markdown (content files, organisers) to HTML."""
+    # Imported when needed: only seeding and editing render, and every
+    # command (an export, say) would otherwise pay for the import.
+    import markdown
+
     return markdown.markdown(source, extensions=["sane_lists"], output_format="html")
 
 
 def read_content(name: str) -> tuple[dict, str]:
     """Split a content file into its YAML front matter and Markdown body."""
+    import yaml  # only seeding reads content files
+
     text = (CONTENT_DIR / name).read_text(encoding="utf-8")
     _, front, body = text.split("---\n", 2)
     return yaml.safe_load(front), body.strip() + "\n"

@@ -25,7 +25,6 @@ from campaign.petition.models import (
     Signature,
     SignatureState,
 )
-from campaign.petition.tasks import kick_sender
 from campaign.petition.tokens import signature_from_token
 from campaign.text import first_name, render_markdown
 
@@ -152,6 +151,10 @@ def sign_petition(
     due = inserted is not None or _repeat_notice_due(petition, canonical, now)
     db.session.commit()
     if due:
+        # Imported here, not at the top: the task module pulls in Celery,
+        # which commands such as exports should not pay for at start-up.
+        from campaign.petition.tasks import kick_sender
+
         kick_sender()
 
 

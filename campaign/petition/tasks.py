@@ -15,6 +15,7 @@ from campaign.email import build_message, sending
 from campaign.petition import notices
 from campaign.petition.models import Notice, Signature
 from campaign.petition.tokens import confirmation_token
+from campaign.tasks import celery_app
 from campaign.text import first_name
 from campaign.urls import external_url
 
@@ -39,6 +40,7 @@ def kick_sender() -> None:
         if interval and now - _last_kick < interval:
             return
         _last_kick = now
+    celery_app(current_app)  # built on first use; the task needs it as default
     try:
         send_due_notices.delay()
     except QueueUnavailable:
