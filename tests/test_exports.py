@@ -180,3 +180,16 @@ def test_cli_export_writes_the_file_and_audits(app, runner, tmp_path):
     with app.app_context():
         entry = db.session.scalars(sa.select(AuditEntry)).one()
         assert entry.organiser_id is None and "via cli" in entry.detail
+
+
+def test_an_abandoned_export_is_audited_and_leaves_the_database_usable(app):
+    add_signatures(app, *({"comment": "x" * 100} for _ in range(5_000)))
+    with app.app_context():
+        export = CsvExport(get_petition(SLUG), Filters(), None, "test")
+        chunks = iter(export)
+        next(chunks)  # the client reads a little, then goes away
+        chunks.close()
+        assert 0 < export.written < 5_000
+        assert db.session.scalar(sa.select(sa.func.count(Signature.id))) == 5_000
+        entry = db.session.scalars(sa.select(AuditEntry)).one()
+        assert entry.rows == export.written

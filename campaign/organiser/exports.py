@@ -6,6 +6,7 @@ written to the audit log with the number of rows that actually went out.
 
 import csv
 import io
+import selectors
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -186,21 +187,49 @@ class CsvExport:
         """Let PostgreSQL write the CSV (COPY … TO STDOUT) and pass it through.
 
         While it runs, ``written`` counts lines; at the end it is PostgreSQL's
-        own row count.
+        own row count. psycopg's ``Copy`` starts the COPY and, if the export
+        is abandoned half-way, cancels it and leaves the connection clean.
         """
         query = literal_sql(self.petition, self.filters)
         cursor = driver_cursor()
+        with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)"):
+            yield from self._copy_out(cursor.connection.pgconn)
+
+    def _copy_out(self, pgconn) -> Iterator[bytes]:
+        """A running COPY TO STDOUT's data, in 256 KiB chunks.
+
+        libpq hands over one row at a time, and psycopg's ``Copy.read()`` spends
+        about 2 µs of Python on each; asking libpq directly (without blocking,
+        waiting on the socket only when no row is ready) costs a fraction.
+        """
+        import psycopg  # only PostgreSQL exports get here, where it is loaded
+
         chunk = bytearray()
-        # libpq hands over one row at a time: pass them on in larger chunks.
-        with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
-            for data in copy:
-                chunk += data
-                if len(chunk) >= CHUNK_BYTES:
-                    self.written += chunk.count(b"\n")
-                    yield bytes(chunk)
-                    chunk.clear()
+        with selectors.DefaultSelector() as selector:
+            selector.register(pgconn.socket, selectors.EVENT_READ)
+            while True:
+                size, data = pgconn.get_copy_data(1)
+                if size > 0:
+                    chunk += data
+                    if len(chunk) >= CHUNK_BYTES:
+                        self.written += chunk.count(b"\n")
+                        yield bytes(chunk)
+                        chunk.clear()
+                elif size == 0:  # no whole row yet: wait for the server
+                    selector.select()
+                    pgconn.consume_input()
+                else:
+                    break
+        if size == -2:
+            raise psycopg.OperationalError(pgconn.get_error_message())
         yield bytes(chunk)
-        self.written = cursor.rowcount
+        # COPY's own outcome (its row count), then the end of the results.
+        result = pgconn.get_result()
+        while pgconn.get_result() is not None:
+            pass
+        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+            raise psycopg.DatabaseError(result.get_error_message())
+        self.written = result.command_tuples
 
     def _audit(self) -> None:
         """Write the audit entry, after ending the streaming read."""
