@@ -89,21 +89,25 @@ def as_cell(column, dialect_name: str):
 
     Formatting in SQL keeps Python's per-row work to writing the line:
     timestamps as UTC text, booleans as yes/no, and text that starts like a
-    formula prefixed with an apostrophe.
+    formula prefixed with an apostrophe. The functions are the cheapest that
+    do it (measured): a cast rather than to_char, the first character's code
+    rather than a substring.
     """
     kind = column.type
+    postgresql = dialect_name == "postgresql"
     if isinstance(kind, UTCDateTime):
-        if dialect_name == "postgresql":
+        if postgresql:  # ISO text (the export sets DateStyle), whole seconds
             utc = sa.func.timezone("UTC", column)
-            text = sa.func.to_char(utc, "YYYY-MM-DD HH24:MI:SS")
-        else:
-            text = sa.func.strftime("%Y-%m-%d %H:%M:%S", column)
+            text = sa.cast(sa.func.date_trunc("second", utc), sa.Text)
+        else:  # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC) in SQLite
+            text = sa.func.substr(column, 1, 19)
     elif isinstance(kind, sa.Boolean):
         text = sa.case((column.is_(True), "yes"), else_="no")
     else:
         text = sa.type_coerce(column, sa.String)
         if not isinstance(kind, sa.Enum):
-            risky = sa.func.substr(text, 1, 1).in_(FORMULA_START)
+            first = sa.func.ascii(text) if postgresql else sa.func.unicode(text)
+            risky = first.in_([ord(start) for start in FORMULA_START])
             text = sa.case((risky, sa.literal("'") + text), else_=text)
     return sa.func.coalesce(text, "")
 
@@ -192,6 +196,7 @@ class CsvExport:
         """
         query = literal_sql(self.petition, self.filters)
         cursor = driver_cursor()
+        cursor.execute("SET LOCAL DateStyle = 'ISO'")  # timestamps' text form
         with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)"):
             yield from self._copy_out(cursor.connection.pgconn)
 
