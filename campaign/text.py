@@ -27,3 +27,13 @@ def first_name(name: str) -> str:
     """The part of a name shown publicly: the first word only."""
     parts = name.split()
     return parts[0] if parts else ""
+
+
+def shorten(text: str | None, limit: int) -> str | None:
+    """Text cut to at most ``limit`` characters at a word break, with "…"."""
+    if not text or len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"

@@ -53,7 +53,10 @@ class SignForm(FlaskForm):
         render_kw={"autocomplete": "country"},
     )
     comment = TextAreaField(
-        _l("Why I'm signing (optional)"),
+        _l(
+            "Why I'm signing (optional; shown on this page only if you choose "
+            "to be listed below)"
+        ),
         filters=[strip],
         validators=[
             Optional(),
@@ -66,4 +69,4 @@ class SignForm(FlaskForm):
         render_kw={"maxlength": COMMENT_MAX, "rows": 3},
     )
     join_list = BooleanField(_l("Email me updates about this campaign"))
-    public = BooleanField(_l("Show my first name and country on this page"))
+    public = BooleanField(_l("Show my first name, country and comment on this page"))

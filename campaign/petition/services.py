@@ -26,8 +26,10 @@ from campaign.petition.models import (
     SignatureState,
 )
 from campaign.petition.tokens import signature_from_token
-from campaign.text import first_name, render_markdown
+from campaign.text import first_name, render_markdown, shorten
 
+# The most of a comment the petition page shows (comments may hold 500).
+COMMENT_SHOWN = 280
 # Providers that deliver "a.b+tag@" to "ab@": one person, one signature.
 DOTLESS_DOMAINS = {"gmail.com", "googlemail.com"}
 PLUS_TAG_DOMAINS = DOTLESS_DOMAINS | {
@@ -63,6 +65,7 @@ class PublicSigner:
 
     first_name: str
     country: str
+    comment: str | None = None
 
 
 def canonical_email(email: str) -> str:
@@ -304,9 +307,12 @@ def recount(petition: Petition) -> int:
 
 
 def latest_public_signers(petition: Petition, limit: int = 8) -> list[PublicSigner]:
-    """The latest confirmed signers who chose to be shown: first name, country."""
+    """The latest confirmed signers who chose to be shown, with their comments."""
+    comment = sa.case(
+        (Signature.comment_hidden.is_(True), None), else_=Signature.comment
+    )
     rows = db.session.execute(
-        sa.select(Signature.name, Signature.country)
+        sa.select(Signature.name, Signature.country, comment)
         .where(
             Signature.petition_id == petition.id,
             Signature.state == SignatureState.VALIDATED,
@@ -315,7 +321,10 @@ def latest_public_signers(petition: Petition, limit: int = 8) -> list[PublicSign
         .order_by(Signature.validated_at.desc())
         .limit(limit)
     )
-    return [PublicSigner(first_name(name), country) for name, country in rows]
+    return [
+        PublicSigner(first_name(name), country, shorten(comment, COMMENT_SHOWN))
+        for name, country, comment in rows
+    ]
 
 
 def all_petitions() -> list[Petition]:
