@@ -1,6 +1,13 @@
 """WSGI entry point: ``gunicorn wsgi:app``; worker: ``celery -A wsgi:celery worker``."""
 
 from campaign import create_app
+from campaign.tasks import celery_app
 
 app = create_app()
-celery = app.extensions["celery"]
+
+
+def __getattr__(name: str):
+    """``wsgi:celery`` for workers, built only when asked for (PEP 562)."""
+    if name == "celery":
+        return celery_app(app)
+    raise AttributeError(name)

@@ -24,6 +24,28 @@ def recreate_database(admin_url: str, name: str) -> None:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(ident))
 
 
+def empty_database(url: str) -> None:
+    """Create the database, or drop everything in it, so every run starts equal.
+
+    Emptying rather than dropping lets a run use a database it was given
+    (``test_export``, say) without rights over the whole server.
+    """
+    server, _, name = url.rpartition("/")
+    if "bench" not in name and "test" not in name:
+        raise SystemExit(f"Refusing to empty {name!r}: its name lacks 'bench'/'test'.")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        found = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+        ).fetchone()
+        if not found:
+            create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            connection.execute(create)
+            return
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+
+
 def migrate_and_seed(env: dict[str, str]) -> None:
     """Run ``flask db upgrade`` and ``flask campaign seed`` as an operator would."""
     for command in (["db", "upgrade"], ["campaign", "seed"]):

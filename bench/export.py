@@ -24,7 +24,6 @@ import benchdb
 import exportdata
 import profile_summary
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -58,15 +57,18 @@ def parse_args() -> argparse.Namespace:
     )
     add("--profile", action="store_true", help="then py-spy one more CLI export")
     add("--keep", action="store_true", help="keep the databases and CSV files")
-    add("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL")
-    add("--db-name", default="campaign_export_bench", help="dropped and re-created")
+    add(
+        "--database-url",
+        default="postgresql://postgres@127.0.0.1:5432/campaign_export_bench",
+        help="PostgreSQL database to empty and use (name holds 'bench' or 'test')",
+    )
     args = parser.parse_args()
     if args.rows is None:
         args.rows = 50_000 if args.quick else 1_000_000
     if args.repeat is None:
         args.repeat = 1 if args.quick else 3
-    if "bench" not in args.db_name:
-        parser.error("--db-name must contain 'bench': it is dropped")
+    # psycopg takes plain postgresql:// URLs; SQLAlchemy's form is accepted too.
+    args.database_url = args.database_url.replace("+psycopg", "", 1)
     return args
 
 
@@ -94,13 +96,12 @@ class Postgres:
 
     def __init__(self, args: argparse.Namespace, workdir: Path):
         """Name the database; nothing is created yet."""
-        self.server, self.db_name = args.pg, args.db_name
-        self.url = f"{args.pg}/{args.db_name}"
+        self.url = args.database_url
         self.app_url = self.url.replace("postgresql://", "postgresql+psycopg://", 1)
 
     def create(self) -> None:
-        """Drop and create the database."""
-        benchdb.recreate_database(f"{self.server}/postgres", self.db_name)
+        """Create the database, or empty it if it is there."""
+        benchdb.empty_database(self.url)
 
     def load(self, rows: int) -> None:
         """Bulk-load the signatures."""
@@ -134,14 +135,8 @@ class Postgres:
         return {"dump": [r[0] for r in dump], "app cursor": [r[0] for r in cursor]}
 
     def drop(self) -> None:
-        """Drop the database."""
-        admin = f"{self.server}/postgres"
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(self.db_name)
-                )
-            )
+        """Empty the database again, so the rows do not linger."""
+        benchdb.empty_database(self.url)
 
 
 class Sqlite:

@@ -5,7 +5,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campaign import cli, errors, i18n, security
+from campaign import cli, errors, i18n, migrations, security
 from campaign.config import load_config
 from campaign.extensions import (
     babel,
@@ -15,7 +15,6 @@ from campaign.extensions import (
     limiter,
     login_manager,
     mail,
-    migrate,
 )
 from campaign.tasks import celery_init_app
 
@@ -49,7 +48,7 @@ def register_proxy_fix(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extension objects to this app."""
     db.init_app(app)
-    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", "migrations"))
+    migrations.register(app)
     csrf.init_app(app)
     cache.init_app(app)
     login_manager.init_app(app)

@@ -1,4 +1,7 @@
-"""Unbound extension objects, bound to the app in ``create_app``."""
+"""Unbound extension objects, bound to the app in ``create_app``.
+
+Flask-Migrate is bound on first use instead (see migrations.py).
+"""
 
 from flask_babel import Babel
 from flask_caching import Cache
@@ -6,7 +9,6 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -29,7 +31,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()

@@ -26,6 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 from campaign.email import sending
 from campaign.extensions import db
 from campaign.models import UTCDateTime, now_utc
+from campaign.tasks import delay
 
 log = logging.getLogger(__name__)
 # Failures that mean "try again later", as opposed to a refused address.
@@ -162,7 +163,7 @@ class Kicker:
                 return
             self.last = now
         try:
-            task.delay()
+            delay(task)
         except QueueUnavailable:
             # The email stays due: the beat schedule or the next kick sends it.
             log.warning("Queue unreachable; emails wait for the next run.")

@@ -30,6 +30,7 @@ from campaign.mailing.sender import SmtpUnavailable, send_broadcast
 from campaign.mailing.tasks import resume_broadcasts
 from campaign.mailing.tasks import send_broadcast as send_broadcast_task
 from campaign.models import now_utc
+from campaign.tasks import delay
 from tests.helpers import (
     REDIS_URL,
     SLUG,
@@ -343,7 +344,7 @@ def test_killing_the_worker_mid_send_loses_and_doubles_nobody(
     try:
         with app.app_context():
             broadcasts.start(broadcast_id)
-            send_broadcast_task.delay(broadcast_id)
+            delay(send_broadcast_task, broadcast_id)
         wait_for(lambda: len(sink.received) >= 60, timeout=60)
         os.killpg(worker.pid, signal.SIGKILL)  # mid-send, no goodbye
         worker.wait()

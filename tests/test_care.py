@@ -107,6 +107,42 @@ def test_one_signature_can_be_invalidated_or_hidden(app, staff, inbox):
     assert count(app.test_client()) == 0
 
 
+@pytest.mark.parametrize("role", [Role.STAFF, Role.ADMIN])
+def test_organisers_hide_a_public_comment_and_it_is_audited(app, inbox, role):
+    sign_and_confirm(app, inbox, "ada@example.org", public="y", comment="Buy pills")
+    assert "Buy pills" in app.test_client().get("/").get_data(as_text=True)
+    organiser = signed_in(app, "org2@example.org", role)
+    moderation = f"/organiser/petitions/{SLUG}/moderate"
+    assert "Buy pills" in organiser.get(moderation).get_data(as_text=True)
+    with app.app_context():
+        signature_id = db.session.scalar(sa.select(Signature.id))
+    path = f"/organiser/signatures/{signature_id}/hide-comment"
+    assert submit(organiser, path, moderation).status_code == 302
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "Buy pills" not in html
+    assert "Ada, United Kingdom" in html  # the name stays: hidden separately
+    assert "Buy pills" not in organiser.get(moderation).get_data(as_text=True)
+    with app.app_context():
+        entry = db.session.scalars(sa.select(AuditEntry)).one()
+        assert entry.action == "hide-comment"
+        assert entry.detail == f"signature {signature_id}" and entry.rows == 1
+        assert entry.organiser.email == "org2@example.org"
+
+
+def test_anonymous_visitors_cannot_hide_comments(app, inbox):
+    sign_and_confirm(app, inbox, "ada@example.org", public="y", comment="Keep me")
+    visitor = app.test_client()
+    with app.app_context():
+        signature_id = db.session.scalar(sa.select(Signature.id))
+    path = f"/organiser/signatures/{signature_id}/hide-comment"
+    response = submit(visitor, path, f"/petitions/{SLUG}")
+    assert response.status_code == 302
+    assert "/organiser/login" in response.headers["Location"]
+    assert "Keep me" in visitor.get("/").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(sa.select(AuditEntry)).all() == []
+
+
 def test_printable_list_has_confirmed_names_and_countries(app, staff, inbox):
     sign_and_confirm(app, inbox, "ada@example.org")
     sign(app.test_client(), name="Pending Person", email="p@example.org")
@@ -137,6 +173,7 @@ def test_a_supporters_data_is_found_without_the_email_in_the_url(app, staff, inb
     [signature] = data["signatures"]
     assert signature["comment"] == "For them"
     assert signature["consents"] == {"mailing_list": False, "show_name_publicly": False}
+    assert signature["comment_hidden_by_moderator"] is False
     assert "no-store" in exported.headers["Cache-Control"]
 
 
@@ -165,6 +202,7 @@ def test_erasure_leaves_nothing_behind(app, admin, inbox):
         "/organiser/supporters/export",
         "/organiser/supporters/erase",
         "/organiser/signatures/1/hide",
+        "/organiser/signatures/1/hide-comment",
         "/organiser/signatures/1/invalidate",
         f"/organiser/petitions/{SLUG}/edit",
         "/organiser/organisers",

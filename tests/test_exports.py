@@ -81,6 +81,14 @@ def test_download_is_a_streamed_csv_with_a_header(app, staff):
     }
 
 
+def test_quotes_commas_and_line_breaks_survive(app, staff):
+    comment = 'He said "no, never",\nthen "left"\r\nfor good'
+    add_signatures(app, {"name": 'Ada "the" Lovelace, Jr.', "comment": comment})
+    [row] = read_csv(staff.get(URL))
+    assert row["name"] == 'Ada "the" Lovelace, Jr.'
+    assert row["comment"] == comment
+
+
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_cells_that_could_run_as_formulas_are_made_inert(app, staff, start):
     add_signatures(app, {"name": f"{start}HYPERLINK(1)", "comment": f"{start}cmd"})
@@ -180,3 +188,16 @@ def test_cli_export_writes_the_file_and_audits(app, runner, tmp_path):
     with app.app_context():
         entry = db.session.scalars(sa.select(AuditEntry)).one()
         assert entry.organiser_id is None and "via cli" in entry.detail
+
+
+def test_an_abandoned_export_is_audited_and_leaves_the_database_usable(app):
+    add_signatures(app, *({"comment": "x" * 100} for _ in range(5_000)))
+    with app.app_context():
+        export = CsvExport(get_petition(SLUG), Filters(), None, "test")
+        chunks = iter(export)
+        next(chunks), next(chunks)  # the client reads a little, then goes away
+        chunks.close()
+        assert 0 < export.written < 5_000
+        assert db.session.scalar(sa.select(sa.func.count(Signature.id))) == 5_000
+        entry = db.session.scalars(sa.select(AuditEntry)).one()
+        assert entry.rows == export.written

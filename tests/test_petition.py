@@ -268,6 +268,35 @@ def test_latest_public_signers_show_first_name_and_country_only(client, inbox):
     assert "Pending" not in html
 
 
+def test_public_confirmed_signers_comments_show_escaped(client, inbox):
+    comment = "<b>For my sisters</b> <script>x()</script> https://evil.example"
+    sign(client, email="ada@example.org", public="y", comment=comment)
+    sign(client, email="private@example.org", comment="Private words")
+    sign(client, email="pending@example.org", public="y", comment="Pending words")
+    for address in ["ada@example.org", "private@example.org"]:
+        client.get(path_of(inbox.link(inbox.to(address)[0])))
+    html = client.get(f"/petitions/{SLUG}").get_data(as_text=True)
+    assert "&lt;b&gt;For my sisters&lt;/b&gt; &lt;script&gt;" in html
+    assert "<b>For my sisters" not in html and "<script>x()" not in html
+    assert 'href="https://evil.example' not in html  # no link made clickable
+    assert "Private words" not in html
+    assert "Pending words" not in html
+
+
+def test_long_comments_are_shortened_on_the_page(client, inbox):
+    long_comment = "word " * 80 + "LASTWORD"  # 408 characters: allowed, shortened
+    sign(client, public="y", comment=long_comment)
+    client.get(path_of(inbox.link(inbox.messages[0])))
+    html = client.get(f"/petitions/{SLUG}").get_data(as_text=True)
+    assert "word word" in html and "…" in html
+    assert "LASTWORD" not in html
+
+
+def test_the_form_says_when_a_comment_is_shown(client):
+    html = client.get(f"/petitions/{SLUG}").get_data(as_text=True)
+    assert "only if you choose to be listed" in html
+
+
 def test_progress_toward_the_goal(client, inbox):
     sign(client)
     client.get(path_of(inbox.link(inbox.messages[0])))

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from campaign.extensions import db
+from campaign.tasks import celery_app
 
 
 def database_ok() -> bool:
@@ -18,7 +19,7 @@ def database_ok() -> bool:
 
 def queue_ok() -> bool:
     """Whether the Celery broker accepts a connection."""
-    celery = current_app.extensions["celery"]
+    celery = celery_app(current_app)
     try:
         with celery.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)

@@ -21,6 +21,7 @@ from campaign.mailing.models import Audience
 from campaign.mailing.tasks import send_broadcast, send_test_copy
 from campaign.organiser.views import never_cache
 from campaign.petition.services import all_petitions, get_petition
+from campaign.tasks import delay
 
 bp = Blueprint("broadcasts", __name__, url_prefix="/organiser/broadcasts")
 bp.after_request(never_cache)
@@ -51,7 +52,7 @@ def audience_fields(value: str) -> dict:
 def enqueue(task, *args) -> bool:
     """Hand work to the queue; False (and the beat catches up) if it is down."""
     try:
-        task.delay(*args)
+        delay(task, *args)
     except QueueUnavailable:
         flash(_("The task queue is unreachable; the worker will pick this up."))
         return False

@@ -13,6 +13,7 @@ from campaign.mailing.models import Subscriber, SubscriberNotice
 from campaign.mailing.sender import SmtpUnavailable
 from campaign.mailing.sender import send_broadcast as send_pending
 from campaign.outbox import Kicker, Outbox, send_due
+from campaign.tasks import delay
 
 NOTICES = Outbox(
     Subscriber,
@@ -74,7 +75,7 @@ def resume_broadcasts() -> int:
         start(broadcast_id)
     running = in_progress()
     for broadcast_id in running:
-        send_broadcast.delay(broadcast_id)
+        delay(send_broadcast, broadcast_id)
     return len(running)
 
 

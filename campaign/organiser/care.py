@@ -96,6 +96,32 @@ def hide_public(signature: Signature, organiser) -> None:
     db.session.commit()
 
 
+def hide_comment(signature: Signature, organiser) -> None:
+    """Stop showing a signer's comment on the petition page (the name stays)."""
+    signature.comment_hidden = True
+    record(organiser, "hide-comment", f"signature {signature.id}", 1)
+    db.session.commit()
+
+
+def public_comments(petition: Petition, limit: int = 100) -> list[Signature]:
+    """The latest comments the petition page may show, for moderators to review."""
+    return list(
+        db.session.scalars(
+            sa.select(Signature)
+            .where(
+                Signature.petition_id == petition.id,
+                Signature.state == SignatureState.VALIDATED,
+                Signature.public.is_(True),
+                Signature.comment_hidden.is_(False),
+                Signature.comment.is_not(None),
+                Signature.comment != "",
+            )
+            .order_by(Signature.validated_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def confirmed_signers(petition: Petition):
     """Names and countries of confirmed signers, oldest first, streamed.
 
@@ -141,6 +167,7 @@ def supporter_record(email: str) -> dict:
                     "mailing_list": s.join_list,
                     "show_name_publicly": s.public,
                 },
+                "comment_hidden_by_moderator": s.comment_hidden,
                 "language": s.locale,
                 "client_address": "kept only as a keyed hash" if s.ip_key else None,
             }

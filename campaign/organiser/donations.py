@@ -162,6 +162,8 @@ def columns(dialect_name: str) -> dict:
 class DonationExport(CsvExport):
     """The donations matching some filters, as streamed, escaped, audited CSV."""
 
+    lines_from_database = False  # rows of cells; the csv module writes them
+
     action = "export-donations"
 
     def __init__(self, filters: DonationFilters, organiser, via: str):

@@ -237,21 +237,33 @@ def moderate(slug: str):
         count = care.preview(found, form.selection())
     status = 400 if form.errors else 200
     return render_template(
-        "organiser/moderate.html", petition=found, form=form, count=count
+        "organiser/moderate.html",
+        petition=found,
+        form=form,
+        count=count,
+        comments=care.public_comments(found),
     ), status
+
+
+# What an organiser may do to one signature, and the page to go back to.
+SIGNATURE_ACTIONS = {
+    "invalidate": (care.invalidate_one, "organiser.petition"),
+    "hide": (care.hide_public, "organiser.petition"),
+    "hide-comment": (care.hide_comment, "organiser.moderate"),
+}
 
 
 @bp.post("/signatures/<int:signature_id>/<action>")
 @login_required
 def signature_action(signature_id: int, action: str):
-    """Invalidate one signature, or stop showing it publicly."""
+    """Invalidate one signature, or stop showing its name or its comment."""
     signature = care.get_signature(signature_id) or abort(404)
-    actions = {"invalidate": care.invalidate_one, "hide": care.hide_public}
-    if action not in actions:
+    if action not in SIGNATURE_ACTIONS:
         abort(404)
-    actions[action](signature, current_user)
+    act, back_to = SIGNATURE_ACTIONS[action]
+    act(signature, current_user)
     flash(_("Done."))
-    return redirect(url_for("organiser.petition", slug=signature.petition.slug))
+    return redirect(url_for(back_to, slug=signature.petition.slug))
 
 
 @bp.route("/supporters", methods=["GET", "POST"])

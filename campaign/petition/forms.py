@@ -54,7 +54,10 @@ class SignForm(FlaskForm):
         render_kw={"autocomplete": "country"},
     )
     comment = TextAreaField(
-        _l("Why I'm signing (optional)"),
+        _l(
+            "Why I'm signing (optional; shown on this page only if you choose "
+            "to be listed below)"
+        ),
         filters=[strip],
         validators=[
             Optional(),
@@ -67,4 +70,4 @@ class SignForm(FlaskForm):
         render_kw={"maxlength": COMMENT_MAX, "rows": 3},
     )
     join_list = BooleanField(PETITION_WORDING)
-    public = BooleanField(_l("Show my first name and country on this page"))
+    public = BooleanField(_l("Show my first name, country and comment on this page"))

@@ -86,6 +86,10 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     join_list: Mapped[bool] = mapped_column(default=False)
     public: Mapped[bool] = mapped_column(default=False)
+    # An organiser stopped showing the comment (the name may still show).
+    comment_hidden: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
     state: Mapped[SignatureState] = mapped_column(
         enum_column(SignatureState), default=SignatureState.PENDING
     )

@@ -28,9 +28,11 @@ from campaign.petition.models import (
     Signature,
     SignatureState,
 )
-from campaign.petition.tasks import kick_sender
 from campaign.petition.tokens import signature_from_token
-from campaign.text import canonical_email, first_name, render_markdown
+from campaign.text import canonical_email, first_name, render_markdown, shorten
+
+# The most of a comment the petition page shows (comments may hold 500).
+COMMENT_SHOWN = 280
 
 
 class PetitionClosed(Exception):
@@ -54,6 +56,7 @@ class PublicSigner:
 
     first_name: str
     country: str
+    comment: str | None = None
 
 
 def client_key(address: str | None) -> str | None:
@@ -131,6 +134,10 @@ def sign_petition(
     due = inserted is not None or _repeat_notice_due(petition, canonical, now)
     db.session.commit()
     if due:
+        # Imported here, not at the top: the task module pulls in Celery,
+        # which commands such as exports should not pay for at start-up.
+        from campaign.petition.tasks import kick_sender
+
         kick_sender()
 
 
@@ -289,9 +296,12 @@ def recount(petition: Petition) -> int:
 
 
 def latest_public_signers(petition: Petition, limit: int = 8) -> list[PublicSigner]:
-    """The latest confirmed signers who chose to be shown: first name, country."""
+    """The latest confirmed signers who chose to be shown, with their comments."""
+    comment = sa.case(
+        (Signature.comment_hidden.is_(True), None), else_=Signature.comment
+    )
     rows = db.session.execute(
-        sa.select(Signature.name, Signature.country)
+        sa.select(Signature.name, Signature.country, comment)
         .where(
             Signature.petition_id == petition.id,
             Signature.state == SignatureState.VALIDATED,
@@ -300,7 +310,10 @@ def latest_public_signers(petition: Petition, limit: int = 8) -> list[PublicSign
         .order_by(Signature.validated_at.desc())
         .limit(limit)
     )
-    return [PublicSigner(first_name(name), country) for name, country in rows]
+    return [
+        PublicSigner(first_name(name), country, shorten(comment, COMMENT_SHOWN))
+        for name, country, comment in rows
+    ]
 
 
 def all_petitions() -> list[Petition]:
