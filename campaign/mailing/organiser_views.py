@@ -18,7 +18,6 @@ from campaign.mailing import broadcasts, services
 from campaign.mailing.compose import render_bodies
 from campaign.mailing.forms import BounceForm, BroadcastForm, ScheduleForm
 from campaign.mailing.models import Audience
-from campaign.mailing.tasks import send_broadcast, send_test_copy
 from campaign.organiser.views import never_cache
 from campaign.petition.services import all_petitions, get_petition
 from campaign.tasks import delay
@@ -137,6 +136,8 @@ def progress(broadcast_id: int):
 @login_required
 def test_copy(broadcast_id: int):
     """Email the organiser a copy marked as a test."""
+    from campaign.mailing.tasks import send_test_copy  # Celery, on first use
+
     broadcast = broadcast_or_404(broadcast_id)
     if enqueue(send_test_copy, broadcast.id, current_user.email):
         flash(_("A test copy is on its way to %(email)s.", email=current_user.email))
@@ -147,6 +148,8 @@ def test_copy(broadcast_id: int):
 @login_required
 def send_now(broadcast_id: int):
     """Start sending to the whole audience now."""
+    from campaign.mailing.tasks import send_broadcast  # Celery, on first use
+
     broadcast = broadcast_or_404(broadcast_id)
     if broadcasts.start(broadcast.id, current_user):
         enqueue(send_broadcast, broadcast.id)

@@ -21,7 +21,6 @@ from campaign.mailing.models import (
     Suppression,
     SuppressionReason,
 )
-from campaign.mailing.tasks import kick_sender
 from campaign.models import insert_for, now_utc
 from campaign.organiser.services import record
 from campaign.text import canonical_email
@@ -124,6 +123,10 @@ def join_list(
         subscriber.notice_claim = None  # a newer email supersedes a held one
     db.session.commit()
     if due:
+        # Imported here: the tasks module loads Celery, which no other
+        # `flask` command needs (see campaign/tasks.py).
+        from campaign.mailing.tasks import kick_sender
+
         kick_sender()
 
 
