@@ -100,6 +100,9 @@ class Config:
     JOIN_RATE_LIMIT = "10 per minute;100 per hour"
     MAIL_UNSUBSCRIBE_ADDRESS: str | None = None
     BROADCAST_BATCH_SIZE = 300
+    # Copies marked SENDING together before SMTP gets them: at most this many
+    # have an unknown outcome (never resent) if a worker dies; 1 is strictest.
+    BROADCAST_WINDOW = 10
     BROADCAST_RATE = 0
     BROADCAST_CLAIM_TIMEOUT = 300
     BROADCAST_MAX_ATTEMPTS = 5
@@ -201,6 +204,7 @@ ENV_INTS = [
     "NOTICE_BATCH_SIZE",
     "NOTICE_CLAIM_TIMEOUT",
     "BROADCAST_BATCH_SIZE",
+    "BROADCAST_WINDOW",
     "BROADCAST_RATE",
     "BROADCAST_CLAIM_TIMEOUT",
     "BROADCAST_MAX_ATTEMPTS",

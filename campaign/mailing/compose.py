@@ -61,15 +61,17 @@ class BulkMessage:
             "Auto-Submitted: auto-generated\r\n"
             f'Content-Type: multipart/alternative; boundary="{self.boundary}"\r\n'
         ).encode()
+        # Built once with the placeholder; each copy fills in its token.
+        self.list_headers = "".join(
+            f"{name}: {value}\r\n" for name, value in list_headers(PLACEHOLDER).items()
+        )
 
     def for_recipient(self, email: str, token: str) -> bytes:
         """This recipient's copy, as the bytes to hand to SMTP."""
-        headers = list_headers(token)
         own = (
             f"To: {email}\r\n"
             f"Message-ID: {make_msgid(domain=self.domain)}\r\n"
-            f"List-Unsubscribe: {headers['List-Unsubscribe']}\r\n"
-            f"List-Unsubscribe-Post: {headers['List-Unsubscribe-Post']}\r\n"
+            + self.list_headers.replace(PLACEHOLDER, token)
         ).encode()
         boundary = self.boundary.encode()
         part = (

@@ -1,13 +1,16 @@
 """The broadcast ledger: one delivery row per recipient, moved state by state.
 
-A run claims a batch of pending rows, then for each recipient marks the row
-SENDING (committed) before handing the message to SMTP and SENT once the
-server accepts it; the next row's SENDING mark and this row's SENT mark share
-one commit. So at any moment a run has at most one row whose outcome it has
+A run claims a batch of pending rows, then works through it a window of
+BROADCAST_WINDOW copies at a time: it marks the window SENDING (committed)
+before handing any of its copies to SMTP, and records them SENT, in the same
+commit that marks the next window SENDING, once the server has accepted them.
+So at any moment a run has at most one window of copies whose outcome it has
 not recorded. If the run dies, a later run retakes its claim once it is older
 than BROADCAST_CLAIM_TIMEOUT: claimed rows still PENDING were never handed to
-SMTP and are sent; a row left SENDING may or may not have been delivered and
-becomes UNKNOWN, which is never resent (nobody gets a second copy).
+SMTP and are sent; rows left SENDING may or may not have been delivered and
+become UNKNOWN, which is never resent (nobody gets a second copy).
+BROADCAST_WINDOW = 1 makes that at most one copy per dead run, at the cost of
+a database round trip per copy.
 """
 
 import uuid
@@ -116,18 +119,18 @@ def _finish(claim_token: str, ids: list[int], state: DeliveryState, error=None):
 
 
 class Marks:
-    """The per-message marks of one run, on a connection of their own.
+    """The ledger steps of one run, on a connection of their own.
 
-    Each step is one autocommitted UPDATE (one round trip): this row SENT,
-    the next SENDING. PostgreSQL is asked not to wait for its disk flush on
-    these commits: a worker dying loses nothing this way (the server has the
-    change); only a database server crash could lose the last few marks, and
-    a lost SENDING reads as not yet sent, a lost SENT as SENDING (so UNKNOWN,
-    never resent).
+    A step is one autocommitted UPDATE (one round trip): the copies SMTP just
+    accepted become SENT and the next window of copies SENDING. PostgreSQL
+    is asked not to wait for its disk flush on these commits: a worker dying
+    loses nothing this way (the server has the change); only a database
+    server crash could lose the last few steps, and a lost SENDING reads as
+    not yet sent, a lost SENT as SENDING (so UNKNOWN, never resent).
     """
 
     def __init__(self, claim_token: str):
-        """Open the connection the marks go through."""
+        """Open the connection the steps go through."""
         self.claim = claim_token
         self.connection = db.engine.connect().execution_options(
             isolation_level="AUTOCOMMIT"
@@ -135,23 +138,22 @@ class Marks:
         if self.connection.dialect.name == "postgresql":
             self.connection.execute(sa.text("SET synchronous_commit TO OFF"))
 
-    def advance(self, sent: int | None, next_id: int | None) -> bool:
-        """Record ``sent`` as accepted and mark ``next_id`` SENDING, in one step.
+    def advance(self, sent: list[int], window: list[int]) -> set[int]:
+        """Record ``sent`` as accepted and mark ``window`` SENDING, in one step.
 
-        Returns False if ``next_id`` is no longer this run's (a run that was
-        too slow lost its claim): the caller must not send it.
+        Returns the ids of ``window`` still this run's (a run that was too
+        slow may have lost its claim): only those may be sent.
         """
-        if sent is None and next_id is None:
-            return True
-        moved = (
-            self.connection.execute(
-                _ADVANCE,
-                {"claim": self.claim, "sent": sent, "next": next_id, "now": now_utc()},
-            )
-            .scalars()
-            .all()
-        )
-        return next_id is None or next_id in moved
+        if not sent and not window:
+            return set()
+        params = {
+            "claim": self.claim,
+            "sent": sent,
+            "window": window,
+            "now": now_utc(),
+        }
+        moved = set(self.connection.execute(_ADVANCE, params).scalars())
+        return moved.intersection(window)
 
     def close(self) -> None:
         """Give the connection back to the pool."""
@@ -161,26 +163,27 @@ class Marks:
 def _advance_statement():
     """UPDATE … RETURNING id for one step; built once, cached compiled."""
     table = Delivery.__table__
-    is_next = table.c.id == sa.bindparam("next")
+    in_window = table.c.id.in_(sa.bindparam("window", expanding=True))
     return (
         sa.update(table)
         .where(
             table.c.claim == sa.bindparam("claim"),
             sa.or_(
-                sa.and_(is_next, table.c.state == DeliveryState.PENDING.value),
+                sa.and_(in_window, table.c.state == DeliveryState.PENDING.value),
                 sa.and_(
-                    table.c.id == sa.bindparam("sent"),
+                    table.c.id.in_(sa.bindparam("sent", expanding=True)),
                     table.c.state == DeliveryState.SENDING.value,
                 ),
             ),
         )
         .values(
             state=sa.case(
-                (is_next, DeliveryState.SENDING.value), else_=DeliveryState.SENT.value
+                (in_window, DeliveryState.SENDING.value),
+                else_=DeliveryState.SENT.value,
             ),
-            attempts=sa.case((is_next, table.c.attempts + 1), else_=table.c.attempts),
-            sent_at=sa.case((is_next, table.c.sent_at), else_=sa.bindparam("now")),
-            claim=sa.case((is_next, table.c.claim), else_=None),
+            attempts=sa.case((in_window, table.c.attempts + 1), else_=table.c.attempts),
+            sent_at=sa.case((in_window, table.c.sent_at), else_=sa.bindparam("now")),
+            claim=sa.case((in_window, table.c.claim), else_=None),
         )
         .returning(table.c.id)
     )

@@ -83,40 +83,52 @@ def send_broadcast(broadcast_id: int, on_progress: Callable[[int], None] = None)
 
 
 def _send_batch(message, claim, batch, throttle, on_progress) -> int:
-    """Send one claimed batch over one SMTP connection, recording each outcome."""
+    """Send one claimed batch over one SMTP connection, a window at a time."""
+    size = current_app.config["BROADCAST_WINDOW"]
     marks = ledger.Marks(claim)
-    accepted = None  # accepted by SMTP, recorded with the next step
+    accepted: list[int] = []  # accepted by SMTP, recorded with the next step
     sent = 0
     try:
         with raw_sending() as send:
-            for recipient in batch:
-                taken = marks.advance(accepted, recipient.delivery_id)
-                accepted = None
-                if not taken:
-                    continue  # another run has taken this one
-                throttle.wait()
-                try:
-                    send(
-                        message.sender,
-                        recipient.email,
-                        message.for_recipient(recipient.email, recipient.token),
-                    )
-                except smtplib.SMTPRecipientsRefused as error:
-                    code, reply = next(iter(error.recipients.values()))
-                    _refused(claim, recipient.delivery_id, code, reply)
-                    continue
-                except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-                    code, reply = error.smtp_code, error.smtp_error
-                    _refused(claim, recipient.delivery_id, code, reply)
-                    continue
-                accepted = recipient.delivery_id
-                sent += 1
-                if on_progress:
-                    on_progress(1)
-            marks.advance(accepted, None)
+            for start in range(0, len(batch), size):
+                window = batch[start : start + size]
+                ids = [recipient.delivery_id for recipient in window]
+                mine = marks.advance(accepted, ids)
+                accepted = []
+                for recipient in window:
+                    if recipient.delivery_id not in mine:
+                        continue  # another run has taken this one
+                    if _send_one(send, message, claim, recipient, throttle):
+                        accepted.append(recipient.delivery_id)
+                        sent += 1
+                        if on_progress:
+                            on_progress(1)
+            marks.advance(accepted, [])
+            accepted = []
     finally:
+        if accepted:  # an error mid-window: never lose what SMTP accepted
+            marks.advance(accepted, [])
         marks.close()
     return sent
+
+
+def _send_one(send, message, claim: str, recipient, throttle) -> bool:
+    """Hand one copy to SMTP; record a refusal; say whether it was accepted."""
+    throttle.wait()
+    try:
+        send(
+            message.sender,
+            recipient.email,
+            message.for_recipient(recipient.email, recipient.token),
+        )
+    except smtplib.SMTPRecipientsRefused as error:
+        code, reply = next(iter(error.recipients.values()))
+        _refused(claim, recipient.delivery_id, code, reply)
+        return False
+    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+        _refused(claim, recipient.delivery_id, error.smtp_code, error.smtp_error)
+        return False
+    return True
 
 
 def _refused(claim: str, delivery_id: int, code: int, reply: bytes | str) -> None:
