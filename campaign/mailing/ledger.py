@@ -148,6 +148,7 @@ class Marks:
             return set()
         params = {
             "claim": self.claim,
+            "ids": sent + window,
             "sent": sent,
             "window": window,
             "now": now_utc(),
@@ -161,12 +162,17 @@ class Marks:
 
 
 def _advance_statement():
-    """UPDATE … RETURNING id for one step; built once, cached compiled."""
+    """UPDATE … RETURNING id for one step; built once, cached compiled.
+
+    Rows are found by primary key (``ids`` is ``sent`` + ``window``), so a
+    step costs the same whatever the size of the broadcast.
+    """
     table = Delivery.__table__
     in_window = table.c.id.in_(sa.bindparam("window", expanding=True))
     return (
         sa.update(table)
         .where(
+            table.c.id.in_(sa.bindparam("ids", expanding=True)),
             table.c.claim == sa.bindparam("claim"),
             sa.or_(
                 sa.and_(in_window, table.c.state == DeliveryState.PENDING.value),

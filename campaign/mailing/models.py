@@ -178,7 +178,8 @@ class Delivery(db.Model):
         enum_column(DeliveryState), default=DeliveryState.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
-    claim: Mapped[str | None] = mapped_column(sa.String(32))
+    # Which run holds this row (rows of one claim are read back together).
+    claim: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # After a temporary refusal: not before this time (backoff).
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
