@@ -71,21 +71,25 @@ def claim(broadcast_id: int, limit: int) -> tuple[str, list[Recipient]]:
         Delivery.claim.is_(None),
         sa.or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
     )
-    batch = (
+    # Lock the rows first, then update them by primary key: one statement
+    # with the locking query nested in it lets PostgreSQL pick a plan that
+    # rescans it per row when the table's statistics are fresh off a bulk
+    # insert. The locks last until the commit, so two runs never take the
+    # same recipient.
+    ids = db.session.scalars(
         sa.select(Delivery.id)
         .where(*free)
         .order_by(Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
-    # The outer condition is checked again on each locked row, so two runs
-    # never take the same recipient.
-    db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.id.in_(batch), *free)
-        .values(claim=token, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    ).all()
+    if ids:
+        db.session.execute(
+            sa.update(Delivery)
+            .where(Delivery.id.in_(ids))
+            .values(claim=token, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
     rows = db.session.execute(
         sa.select(Delivery.id, Subscriber.email, Subscriber.token, Subscriber.state)
