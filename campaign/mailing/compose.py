@@ -43,6 +43,32 @@ def _qp(text: str) -> bytes:
     return encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
+class EncodedBody:
+    """A body encoded once, except the lines that hold a recipient's token.
+
+    Quoted-printable works line by line, so the lines without the placeholder
+    are the same bytes in every copy; only the few with it are encoded again.
+    """
+
+    def __init__(self, text: str):
+        """Encode the constant lines; keep the others to fill in per copy."""
+        self.segments: list[bytes | str] = []
+        for line in text.split("\n"):
+            if PLACEHOLDER in line:
+                self.segments.append(line)
+            else:
+                self.segments.append(_qp(line))
+
+    def for_token(self, token: str) -> bytes:
+        """The encoded body with this token filled in."""
+        return b"\r\n".join(
+            _qp(segment.replace(PLACEHOLDER, token))
+            if isinstance(segment, str)
+            else segment
+            for segment in self.segments
+        )
+
+
 class BulkMessage:
     """One broadcast, ready to be turned into each recipient's bytes."""
 
@@ -51,6 +77,8 @@ class BulkMessage:
         config = current_app.config
         name, self.sender = parseaddr(config["MAIL_DEFAULT_SENDER"])
         self.text, self.html = render_bodies(subject, body_markdown, PLACEHOLDER)
+        self.encoded_text = EncodedBody(self.text)
+        self.encoded_html = EncodedBody(self.html)
         self.boundary = f"=_{uuid.uuid4().hex}"
         self.domain = self.sender.rpartition("@")[2] or "localhost"
         self.head = (
@@ -84,10 +112,10 @@ class BulkMessage:
                 own,
                 b"\r\n",
                 part % b"plain",
-                _qp(self.text.replace(PLACEHOLDER, token)),
+                self.encoded_text.for_token(token),
                 b"\r\n",
                 part % b"html",
-                _qp(self.html.replace(PLACEHOLDER, token)),
+                self.encoded_html.for_token(token),
                 b"\r\n--" + boundary + b"--\r\n",
             )
         )
