@@ -8,8 +8,8 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms import EmailField, SelectChoice, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
 # Control characters (NUL above all: PostgreSQL refuses it in text); a comment
 # may keep its line breaks and tabs.
@@ -79,3 +79,44 @@ def _choices_for(locale_name: str) -> list[SelectChoice]:
 def country_name(code: str) -> str:
     """A country's name in the visitor's language."""
     return dict(_countries_for(str(get_locale()))).get(code, code)
+
+
+def email_field() -> EmailField:
+    """A required email address: syntax checked, kept in its normal form."""
+    return EmailField(
+        _l("Email"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter your email address.")), valid_email],
+        render_kw={"autocomplete": "email", "maxlength": 320},
+    )
+
+
+def name_field(label, required: bool) -> StringField:
+    """A person's name: plain text, no links, no formula start."""
+    presence = DataRequired(_l("Enter your name.")) if required else Optional()
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[
+            presence,
+            Length(max=255, message=_l("Your name must be 255 characters or fewer.")),
+            plain_name,
+            plain_text,
+        ],
+        render_kw={"autocomplete": "name", "maxlength": 255},
+    )
+
+
+def country_field(label, required: bool) -> SelectField:
+    """A country from the ISO 3166 list, named in the visitor's language."""
+    presence = DataRequired(_l("Choose your country.")) if required else Optional()
+    return SelectField(
+        label,
+        choices=country_choices,
+        validate_choice=False,
+        validators=[
+            presence,
+            AnyOf(COUNTRY_CODES, message=_l("Choose your country from the list.")),
+        ],
+        render_kw={"autocomplete": "country"},
+    )

@@ -17,14 +17,13 @@ from wtforms.validators import (
     AnyOf,
     DataRequired,
     Length,
-    Optional,
     ValidationError,
 )
 
 from campaign.forms import (
-    COUNTRY_CODES,
-    country_choices,
-    plain_name,
+    country_field,
+    email_field,
+    name_field,
     plain_text,
     strip,
     valid_email,
@@ -48,33 +47,9 @@ class JoinForm(FlaskForm):
         # CSRFProtect checks every POST already (see petition/forms.py).
         csrf = False
 
-    email = EmailField(
-        _l("Email"),
-        filters=[strip],
-        validators=[DataRequired(_l("Enter your email address.")), valid_email],
-        render_kw={"autocomplete": "email", "maxlength": 320},
-    )
-    name = StringField(
-        _l("Name (optional)"),
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=255, message=_l("Your name must be 255 characters or fewer.")),
-            plain_name,
-            plain_text,
-        ],
-        render_kw={"autocomplete": "name", "maxlength": 255},
-    )
-    country = SelectField(
-        _l("Country (optional)"),
-        choices=country_choices,
-        validate_choice=False,
-        validators=[
-            Optional(),
-            AnyOf(COUNTRY_CODES, message=_l("Choose your country from the list.")),
-        ],
-        render_kw={"autocomplete": "country"},
-    )
+    email = email_field()
+    name = name_field(_l("Name (optional)"), required=False)
+    country = country_field(_l("Country (optional)"), required=False)
     source = HiddenField(default="join", validators=[AnyOf(SOURCES)])
 
 

@@ -2,16 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import Length, Optional
 
 from campaign.forms import (
-    COUNTRY_CODES,
-    country_choices,
-    plain_name,
+    country_field,
+    email_field,
+    name_field,
     plain_text,
     strip,
-    valid_email,
 )
 from campaign.mailing.forms import PETITION_WORDING
 
@@ -26,33 +25,9 @@ class SignForm(FlaskForm):
         # (and minting a token) again in the form would double the cost.
         csrf = False
 
-    name = StringField(
-        _l("Full name"),
-        filters=[strip],
-        validators=[
-            DataRequired(_l("Enter your name.")),
-            Length(max=255, message=_l("Your name must be 255 characters or fewer.")),
-            plain_name,
-            plain_text,
-        ],
-        render_kw={"autocomplete": "name", "maxlength": 255},
-    )
-    email = EmailField(
-        _l("Email"),
-        filters=[strip],
-        validators=[DataRequired(_l("Enter your email address.")), valid_email],
-        render_kw={"autocomplete": "email", "maxlength": 320},
-    )
-    country = SelectField(
-        _l("Country"),
-        choices=country_choices,
-        validate_choice=False,
-        validators=[
-            DataRequired(_l("Choose your country.")),
-            AnyOf(COUNTRY_CODES, message=_l("Choose your country from the list.")),
-        ],
-        render_kw={"autocomplete": "country"},
-    )
+    name = name_field(_l("Full name"), required=True)
+    email = email_field()
+    country = country_field(_l("Country"), required=True)
     comment = TextAreaField(
         _l(
             "Why I'm signing (optional; shown on this page only if you choose "
