@@ -220,6 +220,27 @@ ENV_INTS = [
 ENV_BOOLS = ["MAIL_USE_TLS", "MAIL_USE_SSL", "HSTS"]
 
 
+# What Celery beat runs: name -> (task, the setting holding its period).
+BEAT_SCHEDULE = {
+    "send-due-signer-emails": (
+        "campaign.petition.tasks.send_due_notices",
+        "NOTICE_POLL_SECONDS",
+    ),
+    "send-due-subscriber-emails": (
+        "campaign.mailing.tasks.send_due_subscriber_notices",
+        "NOTICE_POLL_SECONDS",
+    ),
+    "send-due-receipts": (
+        "campaign.donate.tasks.send_due_receipts",
+        "NOTICE_POLL_SECONDS",
+    ),
+    "start-and-resume-broadcasts": (
+        "campaign.mailing.tasks.resume_broadcasts",
+        "BROADCAST_POLL_SECONDS",
+    ),
+}
+
+
 def load_config(app, test_config: dict | None = None) -> None:
     """Fill ``app.config`` from the class named by CAMPAIGN_ENV, then the env."""
     name = "testing" if test_config else os.environ.get("CAMPAIGN_ENV", "development")
@@ -268,22 +289,8 @@ def finish_config(app, name: str) -> None:
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
         "beat_schedule": {
-            "send-due-signer-emails": {
-                "task": "campaign.petition.tasks.send_due_notices",
-                "schedule": float(config["NOTICE_POLL_SECONDS"]),
-            },
-            "send-due-subscriber-emails": {
-                "task": "campaign.mailing.tasks.send_due_subscriber_notices",
-                "schedule": float(config["NOTICE_POLL_SECONDS"]),
-            },
-            "start-and-resume-broadcasts": {
-                "task": "campaign.mailing.tasks.resume_broadcasts",
-                "schedule": float(config["BROADCAST_POLL_SECONDS"]),
-            },
-            "send-due-receipts": {
-                "task": "campaign.donate.tasks.send_due_receipts",
-                "schedule": float(config["NOTICE_POLL_SECONDS"]),
-            },
+            name: {"task": task, "schedule": float(config[every])}
+            for name, (task, every) in BEAT_SCHEDULE.items()
         },
     }
     config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")

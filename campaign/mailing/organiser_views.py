@@ -76,7 +76,10 @@ def render_show(broadcast, schedule_form: ScheduleForm, status: int = 200):
         broadcast=broadcast,
         preview_text=text,
         preview_html=html,
-        reach=broadcasts.audience_size(broadcast.audience, broadcast.petition_id),
+        # Counted only while it can still change (the page shows it then).
+        reach=broadcasts.audience_size(broadcast.audience, broadcast.petition_id)
+        if broadcast.state in broadcasts.EDITABLE
+        else None,
         status=broadcasts.status(broadcast),
         schedule_form=schedule_form,
     ), status
