@@ -184,6 +184,7 @@ def run_backend(backend: str, args, folder: Path) -> dict:
             str(ROOT / "bench" / "results" / f"broadcast-{backend}.txt"),
             "-f",
             "raw",
+            "--threads",
             "--",
         ]
         if args.profile

@@ -100,8 +100,9 @@ class Config:
     JOIN_RATE_LIMIT = "10 per minute;100 per hour"
     MAIL_UNSUBSCRIBE_ADDRESS: str | None = None
     BROADCAST_BATCH_SIZE = 300
-    # Copies marked SENDING together before SMTP gets them: at most this many
-    # have an unknown outcome (never resent) if a worker dies; 1 is strictest.
+    # Copies a run may hand to SMTP beyond what the ledger has recorded as
+    # accepted: at most this many end unknown (never resent) if a worker dies;
+    # 1 is strictest (and slowest: a database round trip per copy).
     BROADCAST_WINDOW = 10
     BROADCAST_RATE = 0
     BROADCAST_CLAIM_TIMEOUT = 300

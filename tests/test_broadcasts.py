@@ -282,17 +282,34 @@ def new_broadcast(app, **fields) -> int:
         return broadcast.id
 
 
-def test_a_run_that_died_mid_send_is_finished_without_a_second_copy(app_factory, inbox):
-    app = app_factory(BROADCAST_CLAIM_TIMEOUT=0)
-    add_subscribers(app, people(5))
+def started(app, count: int) -> int:
+    """A broadcast to ``count`` subscribers, started (its ledger made)."""
+    add_subscribers(app, people(count))
     broadcast_id = new_broadcast(app)
     with app.app_context():
         broadcasts.start(broadcast_id)
+    return broadcast_id
+
+
+def start_a_run(broadcast_id: int, handed: int, accepted: int | None = None):
+    """Claim a batch as a run does and commit its first step (indexes in the batch).
+
+    Returns the run's steps (to go on, or to find it may not) and the batch.
+    """
+    claim, batch = ledger.claim(broadcast_id, 10)
+    steps = ledger.Steps(claim)
+    last_accepted = 0 if accepted is None else batch[accepted].delivery_id
+    assert steps.advance(handed=batch[handed].delivery_id, accepted=last_accepted)
+    return steps, batch
+
+
+def test_a_run_that_died_mid_send_is_finished_without_a_second_copy(app_factory, inbox):
+    app = app_factory(BROADCAST_CLAIM_TIMEOUT=0)
+    broadcast_id = started(app, 5)
+    with app.app_context():
         # A run claims a batch, hands the first copy to SMTP ... and dies.
-        claim, batch = ledger.claim(broadcast_id, 10)
-        marks = ledger.Marks(claim)
-        assert marks.advance([], [batch[0].delivery_id]) == {batch[0].delivery_id}
-        marks.close()
+        steps, batch = start_a_run(broadcast_id, handed=0)
+        steps.close()
         first = batch[0]
         message = BulkMessage("Update", "Hello")
         with raw_sending() as send:
@@ -303,6 +320,40 @@ def test_a_run_that_died_mid_send_is_finished_without_a_second_copy(app_factory,
     assert recipients(inbox) == people(5)  # everyone, once
     status = deliveries(app, broadcast_id)
     assert (status["sent"], status["unknown"]) == (4, 1)  # reader0: never resent
+
+
+def test_a_slow_run_that_lost_its_claim_hands_nothing_more_over(app_factory, inbox):
+    app = app_factory(BROADCAST_CLAIM_TIMEOUT=0)
+    broadcast_id = started(app, 4)
+    with app.app_context():
+        # SMTP took reader0; reader1 was handed over, no answer recorded yet.
+        steps, batch = start_a_run(broadcast_id, handed=1, accepted=0)
+        # The run stalls; another finds its claim stale and settles it ...
+        assert ledger.recover_stale(broadcast_id) == 1
+        # ... so the slow run may not hand over anything more.
+        assert not steps.advance(handed=batch[3].delivery_id, accepted=0)
+        steps.close()
+        status = ledger.progress(broadcast_id)
+        assert (status["sent"], status["unknown"], status["pending"]) == (1, 1, 2)
+        assert send_broadcast(broadcast_id) == 2  # the other run sends the rest
+    assert recipients(inbox) == people(4)[2:]
+
+
+def test_cancelling_mid_send_stops_the_runs_still_sending(app, staff, inbox):
+    add_subscribers(app, people(4))
+    broadcast_id = write(staff)
+    with app.app_context():
+        broadcasts.start(broadcast_id)
+        steps, batch = start_a_run(broadcast_id, handed=0)
+    page = f"/organiser/broadcasts/{broadcast_id}"
+    assert submit(staff, f"{page}/cancel", page=page).status_code == 302
+    with app.app_context():
+        assert not steps.advance(handed=batch[2].delivery_id, accepted=0)
+        steps.close()
+    status = deliveries(app, broadcast_id)
+    # reader0 was in SMTP's hands: maybe delivered, never resent.
+    assert (status["unknown"], status["skipped"], status["pending"]) == (1, 3, 0)
+    assert broadcast_state(app, broadcast_id) is BroadcastState.CANCELLED
 
 
 class SlowInbox:

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from campaign.extensions import db
-from campaign.mailing.ledger import outstanding, progress
+from campaign.mailing.ledger import outstanding, progress, settle_all
 from campaign.mailing.models import (
     Audience,
     Broadcast,
@@ -99,6 +99,7 @@ def cancel(broadcast: Broadcast, organiser) -> int:
     """Stop a broadcast: nothing more is sent; return how many copies were dropped."""
     if broadcast.state in (BroadcastState.SENT, BroadcastState.CANCELLED):
         raise NotEditable
+    settle_all(broadcast.id)  # runs still sending stop at their next step
     dropped = db.session.execute(
         sa.update(Delivery)
         .where(
@@ -192,7 +193,7 @@ def status(broadcast: Broadcast) -> dict:
     """A broadcast's progress, as the organiser page and its JSON show it."""
     counts = progress(broadcast.id)
     total = broadcast.recipients
-    done = total - counts["pending"] - counts["sending"]
+    done = total - counts["pending"]
     return {
         "id": broadcast.id,
         "state": broadcast.state.value,

@@ -1,19 +1,29 @@
-"""The broadcast ledger: one delivery row per recipient, moved state by state.
+"""The broadcast ledger: one delivery row per recipient, and the runs sending them.
 
-A run claims a batch of pending rows, then works through it a window of
-BROADCAST_WINDOW copies at a time: it marks the window SENDING (committed)
-before handing any of its copies to SMTP, and records them SENT, in the same
-commit that marks the next window SENDING, once the server has accepted them.
-So at any moment a run has at most one window of copies whose outcome it has
-not recorded. If the run dies, a later run retakes its claim once it is older
-than BROADCAST_CLAIM_TIMEOUT: claimed rows still PENDING were never handed to
-SMTP and are sent; rows left SENDING may or may not have been delivered and
-become UNKNOWN, which is never resent (nobody gets a second copy).
-BROADCAST_WINDOW = 1 makes that at most one copy per dead run, at the cost of
-a database round trip per copy.
+A run claims a batch of pending rows (a DeliveryRun holds the claim) and
+sends them in id order, a step of copies at a time. Before it hands any copy
+of a step to SMTP it commits the run's ``handed`` mark past that step; with
+a later step it commits ``accepted``, the last copy the server took. The
+steps are committed on a thread of their own (``Background``) one step ahead
+of the copies going out, so SMTP never waits for the database; a step is
+half of BROADCAST_WINDOW, so a run has at most BROADCAST_WINDOW copies past
+``accepted`` and up to ``handed``. When the batch is done the run is
+*settled*: its rows up to ``accepted`` become SENT in one statement.
+
+If a run dies, a later run settles it once its heartbeat is older than
+BROADCAST_CLAIM_TIMEOUT: rows up to ``accepted`` were delivered (SENT), rows
+up to ``handed`` may or may not have been and become UNKNOWN, which is never
+resent (nobody gets a second copy), and the rest are given back to be sent.
+BROADCAST_WINDOW = 1 makes that at most one copy per dead run, at the cost
+of waiting for a database round trip per copy.
+
+Each row is written twice on the way to SENT (claimed, settled); the steps
+write only the run's own row.
 """
 
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,11 +33,48 @@ from flask import current_app
 from campaign.extensions import db
 from campaign.mailing.models import (
     Delivery,
+    DeliveryRun,
     DeliveryState,
     Subscriber,
     SubscriberState,
 )
 from campaign.models import now_utc
+
+
+class Background:
+    """Threads for a run's ledger work, so it overlaps the SMTP traffic.
+
+    Two queues, each worked through in order by one thread: ``step`` for the
+    steps a copy waits on (short, so never stuck behind a claim), and
+    ``in_context`` for claims and settling, in an app context of their own.
+    Callers wait on the returned futures before relying on the work (a copy
+    is handed to SMTP only once the step covering it has been committed).
+    """
+
+    def __init__(self):
+        """Start the threads, remembering the app for work that needs a context."""
+        self.app = current_app._get_current_object()
+        self.steps = ThreadPoolExecutor(max_workers=1, thread_name_prefix="steps")
+        self.ledger = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+
+    def step(self, function: Callable, *args) -> Future:
+        """Run ``function(*args)`` on the steps thread (no app context)."""
+        return self.steps.submit(function, *args)
+
+    def in_context(self, function: Callable, *args) -> Future:
+        """Run ``function(*args)`` on the ledger thread, in an app context."""
+        return self.ledger.submit(self._in_context, function, *args)
+
+    def _in_context(self, function: Callable, *args):
+        with self.app.app_context():
+            return function(*args)
+
+    def __enter__(self) -> "Background":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.steps.shutdown(wait=True)
+        self.ledger.shutdown(wait=True)
 
 
 @dataclass(frozen=True)
@@ -39,62 +86,61 @@ class Recipient:
     token: str
 
 
-def recover_stale(broadcast_id: int) -> int:
-    """Retake the claims of dead runs; return how many rows became UNKNOWN."""
-    stale = now_utc() - timedelta(seconds=current_app.config["BROADCAST_CLAIM_TIMEOUT"])
-    mine = (Delivery.broadcast_id == broadcast_id, Delivery.claimed_at < stale)
-    unknown = db.session.execute(
-        sa.update(Delivery)
-        .where(*mine, Delivery.state == DeliveryState.SENDING)
-        .values(state=DeliveryState.UNKNOWN, claim=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.execute(
-        sa.update(Delivery)
-        .where(
-            *mine, Delivery.state == DeliveryState.PENDING, Delivery.claim.is_not(None)
-        )
-        .values(claim=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return unknown
+def claim(broadcast_id: int, limit: int, after: int = 0) -> tuple[str, list[Recipient]]:
+    """Take up to ``limit`` unclaimed pending rows; skip those who left since.
 
-
-def claim(broadcast_id: int, limit: int) -> tuple[str, list[Recipient]]:
-    """Take up to ``limit`` unclaimed pending rows; skip those who left since."""
+    ``after``: only rows with a higher id (a run passes the last id it
+    claimed, so the search does not wade through the index entries its
+    earlier rows left behind; 0 looks from the start, for rows put back).
+    """
     token = uuid.uuid4().hex
     now = now_utc()
-    free = (
-        Delivery.broadcast_id == broadcast_id,
-        Delivery.state == DeliveryState.PENDING,
-        Delivery.claim.is_(None),
-        sa.or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
-    )
-    # Lock the rows first, then update them by primary key: one statement
-    # with the locking query nested in it lets PostgreSQL pick a plan that
-    # rescans it per row when the table's statistics are fresh off a bulk
-    # insert. The locks last until the commit, so two runs never take the
-    # same recipient.
-    ids = db.session.scalars(
+    # The free rows are picked and locked once, as a whole (a materialised
+    # CTE), then updated by primary key: with the locking query nested
+    # plainly, PostgreSQL may pick a plan that reruns it per row when the
+    # statistics are fresh off a bulk insert. The locks last until the
+    # commit, so two runs never take the same recipient (on SQLite, which has
+    # no row locks, ``claim IS NULL`` in the update does that).
+    picked = (
         sa.select(Delivery.id)
-        .where(*free)
+        .where(
+            Delivery.broadcast_id == broadcast_id,
+            Delivery.state == DeliveryState.PENDING,
+            Delivery.id > after,
+            Delivery.claim.is_(None),
+            sa.or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+        )
         .order_by(Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("picked")
+        .prefix_with("MATERIALIZED")
+    )
+    ids = db.session.scalars(
+        sa.update(Delivery)
+        .where(Delivery.id.in_(sa.select(picked.c.id)), Delivery.claim.is_(None))
+        .values(claim=token)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
     ).all()
-    if ids:
-        db.session.execute(
-            sa.update(Delivery)
-            .where(Delivery.id.in_(ids))
-            .values(claim=token, claimed_at=now)
-            .execution_options(synchronize_session=False)
+    if not ids:
+        db.session.commit()
+        return token, []
+    first, last = min(ids), max(ids)
+    db.session.add(
+        DeliveryRun(
+            token=token,
+            broadcast_id=broadcast_id,
+            first=first,
+            last=last,
+            heartbeat=now,
         )
+    )
     db.session.commit()
     rows = db.session.execute(
         sa.select(Delivery.id, Subscriber.email, Subscriber.token, Subscriber.state)
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(Delivery.claim == token)
+        .where(Delivery.id.between(first, last), Delivery.claim == token)
         .order_by(Delivery.id)
     ).all()
     gone = [row.id for row in rows if row.state is not SubscriberState.SUBSCRIBED]
@@ -111,26 +157,19 @@ def claim(broadcast_id: int, limit: int) -> tuple[str, list[Recipient]]:
 
 def _finish(claim_token: str, ids: list[int], state: DeliveryState, error=None):
     """Move claimed rows to a final state (in the caller's transaction)."""
-    values = {"state": state, "claim": None, "error": error}
-    if state is DeliveryState.SENT:
-        values["sent_at"] = now_utc()
-    db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.claim == claim_token)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    mine = (Delivery.id.in_(ids), Delivery.claim == claim_token)
+    _move(mine, state=state, claim=None, error=error, attempts=Delivery.attempts + 1)
 
 
-class Marks:
-    """The ledger steps of one run, on a connection of their own.
+class Steps:
+    """A run's steps, on a connection of their own.
 
-    A step is one autocommitted UPDATE (one round trip): the copies SMTP just
-    accepted become SENT and the next window of copies SENDING. PostgreSQL
-    is asked not to wait for its disk flush on these commits: a worker dying
+    A step is one autocommitted UPDATE of the run's own row. PostgreSQL is
+    asked not to wait for its disk flush on these commits: a worker dying
     loses nothing this way (the server has the change); only a database
-    server crash could lose the last few steps, and a lost SENDING reads as
-    not yet sent, a lost SENT as SENDING (so UNKNOWN, never resent).
+    server crash could lose the last few steps, which then read as copies
+    not yet handed over (``handed``) or not yet accepted (``accepted``, so
+    UNKNOWN, never resent).
     """
 
     def __init__(self, claim_token: str):
@@ -142,64 +181,116 @@ class Marks:
         if self.connection.dialect.name == "postgresql":
             self.connection.execute(sa.text("SET synchronous_commit TO OFF"))
 
-    def advance(self, sent: list[int], window: list[int]) -> set[int]:
-        """Record ``sent`` as accepted and mark ``window`` SENDING, in one step.
+    def advance(self, handed: int, accepted: int) -> bool:
+        """Commit how far the run may go and how far SMTP has accepted.
 
-        Returns the ids of ``window`` still this run's (a run that was too
-        slow may have lost its claim): only those may be sent.
+        False if the run no longer holds its claim (it was too slow and
+        another run settled it, or the broadcast was cancelled): it must
+        stop handing copies over.
         """
-        if not sent and not window:
-            return set()
         params = {
-            "claim": self.claim,
-            "ids": sent + window,
-            "sent": sent,
-            "window": window,
+            "run": self.claim,
+            "run_handed": handed,
+            "run_accepted": accepted,
             "now": now_utc(),
         }
-        moved = set(self.connection.execute(_ADVANCE, params).scalars())
-        return moved.intersection(window)
+        return self.connection.execute(_STEP, params).rowcount == 1
 
     def close(self) -> None:
         """Give the connection back to the pool."""
         self.connection.close()
 
 
-def _advance_statement():
-    """UPDATE … RETURNING id for one step; built once, cached compiled.
-
-    Rows are found by primary key (``ids`` is ``sent`` + ``window``), so a
-    step costs the same whatever the size of the broadcast.
-    """
-    table = Delivery.__table__
-    in_window = table.c.id.in_(sa.bindparam("window", expanding=True))
-    return (
-        sa.update(table)
-        .where(
-            table.c.id.in_(sa.bindparam("ids", expanding=True)),
-            table.c.claim == sa.bindparam("claim"),
-            sa.or_(
-                sa.and_(in_window, table.c.state == DeliveryState.PENDING.value),
-                sa.and_(
-                    table.c.id.in_(sa.bindparam("sent", expanding=True)),
-                    table.c.state == DeliveryState.SENDING.value,
-                ),
-            ),
-        )
-        .values(
-            state=sa.case(
-                (in_window, DeliveryState.SENDING.value),
-                else_=DeliveryState.SENT.value,
-            ),
-            attempts=sa.case((in_window, table.c.attempts + 1), else_=table.c.attempts),
-            sent_at=sa.case((in_window, table.c.sent_at), else_=sa.bindparam("now")),
-            claim=sa.case((in_window, table.c.claim), else_=None),
-        )
-        .returning(table.c.id)
+_STEP = (
+    sa.update(DeliveryRun.__table__)
+    .where(DeliveryRun.__table__.c.token == sa.bindparam("run"))
+    .values(
+        handed=sa.bindparam("run_handed"),
+        accepted=sa.bindparam("run_accepted"),
+        heartbeat=sa.bindparam("now"),
     )
+)
 
 
-_ADVANCE = _advance_statement()
+def settle(claim_token: str, accepted: int | None = None, older_than=None) -> int:
+    """End a run's claim: SENT up to accepted, UNKNOWN up to handed, rest back.
+
+    The run's own ``accepted`` is passed by the run itself (it knows best,
+    and nothing it handed over beyond that was accepted); a run settled by
+    another (``older_than``: only if its heartbeat is older) or by a cancel
+    is taken at its last committed step. The run's row is deleted first, so
+    a step racing this finds it gone and the run stops. Returns how many
+    rows became UNKNOWN, or -1 if there was no such run (to settle).
+    """
+    run = DeliveryRun.__table__
+    taken = sa.delete(run).where(run.c.token == claim_token)
+    if older_than is not None:
+        taken = taken.where(run.c.heartbeat < older_than)
+    row = db.session.execute(
+        taken.returning(
+            run.c.broadcast_id, run.c.first, run.c.last, run.c.handed, run.c.accepted
+        )
+    ).first()
+    if row is None:
+        db.session.rollback()
+        return -1
+    if accepted is None:  # settled by another: only what the run committed
+        accepted, handed = row.accepted, row.handed
+    else:  # by the run itself: nothing it handed over past this went through
+        handed = accepted
+    held = (
+        Delivery.id.between(row.first, row.last),
+        Delivery.state == DeliveryState.PENDING,
+        Delivery.claim == claim_token,
+    )
+    tried = {"claim": None, "attempts": Delivery.attempts + 1}
+    _move(
+        held,
+        Delivery.id <= accepted,
+        state=DeliveryState.SENT,
+        sent_at=now_utc(),
+        **tried,
+    )
+    unknown = _move(held, Delivery.id <= handed, state=DeliveryState.UNKNOWN, **tried)
+    _move(held, claim=None)
+    db.session.commit()
+    return unknown
+
+
+def _move(conditions, *more, **values) -> int:
+    """UPDATE the deliveries matching all conditions; return how many moved."""
+    return db.session.execute(
+        sa.update(Delivery)
+        .where(*conditions, *more)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def release(claim_token: str) -> None:
+    """Give back a claim none of whose copies went to SMTP."""
+    db.session.rollback()
+    settle(claim_token, accepted=0)
+
+
+def recover_stale(broadcast_id: int) -> int:
+    """Settle the runs of a broadcast that died; return how many rows became UNKNOWN."""
+    stale = now_utc() - timedelta(seconds=current_app.config["BROADCAST_CLAIM_TIMEOUT"])
+    tokens = db.session.scalars(
+        sa.select(DeliveryRun.token).where(
+            DeliveryRun.broadcast_id == broadcast_id, DeliveryRun.heartbeat < stale
+        )
+    ).all()
+    return sum(max(0, settle(token, older_than=stale)) for token in tokens)
+
+
+def settle_all(broadcast_id: int) -> None:
+    """Settle every run of a broadcast at its last step (when it is cancelled)."""
+    tokens = db.session.scalars(
+        sa.select(DeliveryRun.token).where(DeliveryRun.broadcast_id == broadcast_id)
+    ).all()
+    for token in tokens:
+        settle(token)
 
 
 def fail(claim_token: str, delivery_id: int, error: str) -> None:
@@ -214,41 +305,22 @@ def retry_later(claim_token: str, delivery_id: int, error: str) -> None:
     After BROADCAST_MAX_ATTEMPTS refusals it fails for good.
     """
     config = current_app.config
-    attempts = db.session.scalar(
+    attempts = 1 + db.session.scalar(
         sa.select(Delivery.attempts).where(Delivery.id == delivery_id)
     )
     if attempts >= config["BROADCAST_MAX_ATTEMPTS"]:
         fail(claim_token, delivery_id, error)
         return
     backoff = min(
-        config["BROADCAST_RETRY_MAX"], config["BROADCAST_RETRY_BASE"] * 2**attempts
+        config["BROADCAST_RETRY_MAX"],
+        config["BROADCAST_RETRY_BASE"] * 2 ** (attempts - 1),
     )
-    db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.claim == claim_token)
-        .values(
-            state=DeliveryState.PENDING,
-            claim=None,
-            claimed_at=None,
-            not_before=now_utc() + timedelta(seconds=backoff),
-            error=error[:300],
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
-def release(claim_token: str) -> None:
-    """Give back a claim after SMTP went away: nothing in it was accepted."""
-    db.session.rollback()
-    db.session.execute(
-        sa.update(Delivery)
-        .where(
-            Delivery.claim == claim_token,
-            Delivery.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]),
-        )
-        .values(state=DeliveryState.PENDING, claim=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
+    _move(
+        (Delivery.id == delivery_id, Delivery.claim == claim_token),
+        claim=None,
+        attempts=attempts,
+        not_before=now_utc() + timedelta(seconds=backoff),
+        error=error[:300],
     )
     db.session.commit()
 
@@ -266,12 +338,12 @@ def progress(broadcast_id: int) -> dict[str, int]:
 
 
 def outstanding(broadcast_id: int) -> int:
-    """Rows not yet in a final state (pending or in flight)."""
+    """Rows not yet in a final state (pending, or in a run's hands)."""
     return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Delivery)
         .where(
             Delivery.broadcast_id == broadcast_id,
-            Delivery.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]),
+            Delivery.state == DeliveryState.PENDING,
         )
     )

@@ -149,8 +149,7 @@ class Broadcast(TimestampMixin, db.Model):
 class DeliveryState(enum.Enum):
     """One recipient's copy of a broadcast (the ledger's states)."""
 
-    PENDING = "pending"  # not sent yet (possibly claimed by a run)
-    SENDING = "sending"  # handed to SMTP, outcome not recorded yet
+    PENDING = "pending"  # not sent yet, or in a run's hands (see DeliveryRun)
     SENT = "sent"  # the SMTP server accepted it
     FAILED = "failed"  # refused for good; never retried
     SKIPPED = "skipped"  # left the list before their turn came
@@ -163,7 +162,12 @@ class Delivery(db.Model):
     __tablename__ = "delivery"
     __table_args__ = (
         sa.UniqueConstraint("broadcast_id", "subscriber_id"),
-        sa.Index("ix_delivery_broadcast_state", "broadcast_id", "state"),
+        # Claims walk a broadcast's pending rows in id order: with the id in
+        # the index they stop after a batch instead of sorting all of them.
+        sa.Index("ix_delivery_broadcast_state", "broadcast_id", "state", "id"),
+        # Room on each page for the claim's update to stay on the page (a
+        # PostgreSQL "HOT" update, which writes no index entries).
+        {"postgresql_with": {"fillfactor": 80}},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,10 +182,37 @@ class Delivery(db.Model):
         enum_column(DeliveryState), default=DeliveryState.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
-    # Which run holds this row (rows of one claim are read back together).
-    claim: Mapped[str | None] = mapped_column(sa.String(32), index=True)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The DeliveryRun holding this row. Not indexed: every lookup by claim
+    # also names the broadcast or the rows' ids, and an index on a column
+    # the claim changes would make every claim write index entries.
+    claim: Mapped[str | None] = mapped_column(sa.String(32))
     # After a temporary refusal: not before this time (backoff).
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(sa.String(300))
+
+
+class DeliveryRun(db.Model):
+    """One run's claim on a batch of deliveries, and how far it has gone.
+
+    The run sends its rows in id order. ``handed`` is the highest delivery id
+    it may hand to SMTP, committed before any copy up to it goes out;
+    ``accepted`` the highest id the server has accepted (refusals are
+    recorded on their rows at once). Settling the run turns its rows up to
+    ``accepted`` SENT, those up to ``handed`` UNKNOWN and gives back the rest.
+    """
+
+    __tablename__ = "delivery_run"
+
+    token: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("broadcast.id", ondelete="CASCADE"), index=True
+    )
+    # The lowest and highest delivery ids claimed: settling looks only there
+    # (a broadcast's earlier rows leave index entries behind until vacuum).
+    first: Mapped[int]
+    last: Mapped[int]
+    handed: Mapped[int] = mapped_column(default=0)
+    accepted: Mapped[int] = mapped_column(default=0)
+    # Moved on by every step: a run silent for BROADCAST_CLAIM_TIMEOUT is dead.
+    heartbeat: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

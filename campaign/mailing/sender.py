@@ -9,6 +9,7 @@ import logging
 import smtplib
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, wait
 
 from flask import current_app
 from limits import RateLimitItemPerSecond
@@ -66,49 +67,87 @@ def send_broadcast(broadcast_id: int, on_progress: Callable[[int], None] = None)
     throttle = Throttle(current_app.config["BROADCAST_RATE"])
     batch_size = current_app.config["BROADCAST_BATCH_SIZE"]
     sent = 0
-    while True:
-        claim, batch = ledger.claim(broadcast_id, batch_size)
-        if not batch:
-            break
+    settled: list[Future] = []  # each batch is settled on the ledger thread
+    with ledger.Background() as background:
         try:
-            sent += _send_batch(message, claim, batch, throttle, on_progress)
-        except TEMPORARY as error:
-            log.warning(
-                "SMTP unavailable (%s); broadcast %s waits.", error, broadcast_id
-            )
-            ledger.release(claim)
-            raise SmtpUnavailable from error
+            upcoming = background.in_context(ledger.claim, broadcast_id, batch_size)
+            while True:
+                claim, batch = upcoming.result()
+                if not batch:  # taken before the last batch put back its 4xx rows
+                    claim, batch = ledger.claim(broadcast_id, batch_size)
+                if not batch:
+                    break
+                # The next batch is claimed while this one goes out.
+                upcoming = background.in_context(ledger.claim, broadcast_id, batch_size)
+                try:
+                    sent += _send_batch(
+                        message,
+                        claim,
+                        batch,
+                        throttle,
+                        on_progress,
+                        background,
+                        settled,
+                    )
+                except TEMPORARY as error:
+                    log.warning(
+                        "SMTP unavailable (%s); broadcast %s waits.",
+                        error,
+                        broadcast_id,
+                    )
+                    given_back = upcoming.result()[0]
+                    settled.append(background.in_context(ledger.release, given_back))
+                    raise SmtpUnavailable from error
+        finally:
+            for settling in settled:
+                settling.result()  # raises what went wrong there, if anything
     finish_if_done(broadcast_id)
     return sent
 
 
-def _send_batch(message, claim, batch, throttle, on_progress) -> int:
-    """Send one claimed batch over one SMTP connection, a window at a time."""
-    size = current_app.config["BROADCAST_WINDOW"]
-    marks = ledger.Marks(claim)
-    accepted: list[int] = []  # accepted by SMTP, recorded with the next step
+def _send_batch(
+    message, claim, batch, throttle, on_progress, background, settled
+) -> int:
+    """Send one claimed batch over one SMTP connection, a step at a time.
+
+    The step letting step k+1 go out (and recording what SMTP accepted up to
+    step k-1) is committed on the background thread while step k goes out;
+    so at most two steps, one window, are past the committed ``accepted``.
+    With a window of 1 each step is waited for before its copy goes.
+    """
+    window = current_app.config["BROADCAST_WINDOW"]
+    ahead = window >= 2
+    size = window // 2 if ahead else 1
+    steps = [batch[start : start + size] for start in range(0, len(batch), size)]
+    run = ledger.Steps(claim)
+    accepted = 0  # the last delivery id SMTP accepted
     sent = 0
+    step = background.step(run.advance, steps[0][-1].delivery_id, accepted)
     try:
         with raw_sending() as send:
-            for start in range(0, len(batch), size):
-                window = batch[start : start + size]
-                ids = [recipient.delivery_id for recipient in window]
-                mine = marks.advance(accepted, ids)
-                accepted = []
-                for recipient in window:
-                    if recipient.delivery_id not in mine:
-                        continue  # another run has taken this one
+            for number, recipients in enumerate(steps):
+                if not step.result():
+                    break  # the claim was taken from this run: stop here
+                following = steps[number + 1] if number + 1 < len(steps) else None
+                if ahead and following:
+                    step = background.step(
+                        run.advance, following[-1].delivery_id, accepted
+                    )
+                for recipient in recipients:
                     if _send_one(send, message, claim, recipient, throttle):
-                        accepted.append(recipient.delivery_id)
+                        accepted = recipient.delivery_id
                         sent += 1
                         if on_progress:
                             on_progress(1)
-            marks.advance(accepted, [])
-            accepted = []
+                if following and not ahead:
+                    step = background.step(
+                        run.advance, following[-1].delivery_id, accepted
+                    )
     finally:
-        if accepted:  # an error mid-window: never lose what SMTP accepted
-            marks.advance(accepted, [])
-        marks.close()
+        wait([step])  # the step in flight lands before the run is settled
+        run.close()
+        # Also after an error, so what SMTP accepted is recorded.
+        settled.append(background.in_context(ledger.settle, claim, accepted))
     return sent
 
 

@@ -44,7 +44,6 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;
-          data.pending = data.pending + data.sending;
           box.querySelectorAll("[data-field]").forEach(function (el) {
             el.textContent = data[el.getAttribute("data-field")];
           });
