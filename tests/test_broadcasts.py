@@ -22,6 +22,7 @@ from campaign.mailing.models import (
     BroadcastState,
     Consent,
     Delivery,
+    DeliveryRun,
     DeliveryState,
     Subscriber,
     SubscriberState,
@@ -561,6 +562,17 @@ class DroppingInbox:
             return "421 4.3.2 Service shutting down"
         self.accept -= 1
         return await self.inbox.handle_DATA(server, session, envelope)
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 10])
+def test_any_window_and_batch_size_sends_everyone_once(app_factory, inbox, window):
+    app = app_factory(BROADCAST_WINDOW=window, BROADCAST_BATCH_SIZE=4)
+    broadcast_id = started(app, 9)
+    with app.app_context():
+        assert send_broadcast(broadcast_id) == 9
+        assert db.session.scalars(sa.select(DeliveryRun)).all() == []  # all settled
+    assert recipients(inbox) == people(9)
+    assert deliveries(app, broadcast_id)["sent"] == 9
 
 
 def test_copies_accepted_before_a_dropped_connection_are_not_resent(

@@ -362,6 +362,34 @@ def test_other_campaigns_and_other_events_are_acknowledged_and_ignored(app, clie
     assert rows(app) == []
 
 
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"amount_total": "lots"},
+        {"amount_total": 10**30},
+        {"customer_details": ["not", "a", "dict"]},
+        {"metadata": "campaign"},
+        {"currency": 12},
+    ],
+)
+def test_a_signed_event_with_unreadable_fields_is_refused_and_stores_nothing(
+    app, client, inbox, broken
+):
+    session = checkout_session(**broken)
+    response = deliver(client, event("checkout.session.completed", session))
+    assert response.status_code == 400
+    assert "could not be read" in response.get_json()["error"]
+    assert stored_nothing(app)
+    assert inbox.messages == []
+
+
+def test_a_signed_event_with_an_unreadable_date_is_refused(app, client):
+    broken = event("checkout.session.completed", checkout_session())
+    broken["created"] = "yesterday"
+    assert deliver(client, broken).status_code == 400
+    assert stored_nothing(app)
+
+
 def test_large_events_are_accepted(app, client):
     big = checkout_session(metadata={"campaign": CAMPAIGN, "note": "x" * 40_000})
     assert deliver(client, event("checkout.session.completed", big)).status_code == 200

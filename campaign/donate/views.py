@@ -129,4 +129,6 @@ def webhook():
         )
     except BadSignature:
         return {"error": "Not a Stripe event signed with our secret."}, 400
+    except webhooks.MalformedEvent:
+        return {"error": "A signed event whose fields could not be read."}, 400
     return {"received": outcome}

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from campaign.donate import stripe_api
 from campaign.donate.models import (
@@ -27,10 +27,19 @@ from campaign.extensions import db
 from campaign.models import now_utc
 
 
+class MalformedEvent(Exception):
+    """A signed event whose fields are not what Stripe sends (nothing is stored)."""
+
+
+# What reading fields of the wrong type or shape raises, here or in the database.
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+
+
 def receive(payload: bytes, signature: str | None) -> str:
     """Verify and apply one delivery; say whether it was new, a replay or ignored.
 
-    Raises ``stripe_api.BadSignature`` before anything is stored.
+    Raises ``stripe_api.BadSignature`` before anything is stored, and
+    ``MalformedEvent`` (storing nothing) for a signed event it cannot read.
     """
     event = stripe_api.verified_event(payload, signature)
     for attempt in range(3):
@@ -42,6 +51,9 @@ def receive(payload: bytes, signature: str | None) -> str:
             db.session.rollback()
             if attempt == 2:
                 raise
+        except (*MALFORMED, StatementError) as error:
+            db.session.rollback()
+            raise MalformedEvent(str(error)) from error
         else:
             if outcome == "applied":
                 kick_receipts()  # any receipt it made due goes out now
@@ -81,7 +93,7 @@ def _metadata(obj: dict) -> dict:
 
 def find_donation(**ids: str | None) -> Donation:
     """The donation any of these Stripe ids names; a new one if none does."""
-    given = {name: value for name, value in ids.items() if value}
+    given = {name: checked(name, value) for name, value in ids.items() if value}
     matches = [getattr(Donation, name) == value for name, value in given.items()]
     found = None
     if matches:
@@ -96,9 +108,24 @@ def find_donation(**ids: str | None) -> Donation:
     return found
 
 
+def checked(name: str, value):
+    """A field from an event, if it has the type and range Stripe sends."""
+    if value is None:
+        return None
+    if name.endswith("amount"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise MalformedEvent(f"{name} is not a whole number")
+        if not 0 <= value < 2**31:
+            raise MalformedEvent(f"{name} is out of range")
+    elif not isinstance(value, str) or len(value) > 255:
+        raise MalformedEvent(f"{name} is not a short text")
+    return value
+
+
 def fill(row, **values) -> None:
     """Set the fields still unknown on a row (what Stripe said first stands)."""
     for name, value in values.items():
+        value = checked(name, value)
         if value and not getattr(row, name):
             setattr(
                 row, name, value.lower() if name in ("email", "currency") else value
@@ -118,6 +145,7 @@ def record_payment(donation: Donation, state: DonationState, at: datetime) -> No
 
 def gift_for(subscription_id: str) -> MonthlyGift:
     """The monthly gift of a subscription; a new one if not seen yet."""
+    subscription_id = checked("subscription_id", subscription_id)
     gift = db.session.scalar(
         sa.select(MonthlyGift).filter_by(subscription_id=subscription_id)
     )
@@ -186,7 +214,7 @@ def on_invoice(invoice: dict, at: datetime, state: DonationState) -> None:
         invoice_id=invoice["id"], payment_intent_id=invoice_payment_intent(invoice)
     )
     donation.kind = DonationKind.MONTHLY
-    donation.subscription_id = subscription
+    donation.subscription_id = checked("subscription_id", subscription)
     fill(donation, amount=amount, **donor)
     fill(gift_for(subscription), amount=invoice.get("amount_due") or amount, **donor)
     record_payment(donation, state, at)
@@ -220,9 +248,8 @@ def on_refund(charge: dict, at: datetime) -> None:
         name=billing.get("name"),
         customer_id=charge.get("customer"),
     )
-    donation.refunded_amount = max(
-        donation.refunded_amount or 0, charge.get("amount_refunded") or 0
-    )
+    refunded = checked("refunded_amount", charge.get("amount_refunded")) or 0
+    donation.refunded_amount = max(donation.refunded_amount or 0, refunded)
     if charge.get("refunded"):
         donation.move_to(DonationState.REFUNDED)
 
