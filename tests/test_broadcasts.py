@@ -575,6 +575,23 @@ def test_any_window_and_batch_size_sends_everyone_once(app_factory, inbox, windo
     assert deliveries(app, broadcast_id)["sent"] == 9
 
 
+def test_other_work_commits_durably_again_after_a_broadcast(app, inbox):
+    # The ledger's steps skip waiting for the disk flush on PostgreSQL; the
+    # connections they used must not carry that on to signatures or gifts.
+    broadcast_id = started(app, 3)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL setting")
+        send_broadcast(broadcast_id)
+        pooled = [db.engine.connect() for _ in range(db.engine.pool.size())]
+        try:
+            settings = {c.scalar(sa.text("SHOW synchronous_commit")) for c in pooled}
+        finally:
+            for connection in pooled:
+                connection.close()
+    assert settings == {"on"}
+
+
 def test_copies_accepted_before_a_dropped_connection_are_not_resent(
     app_factory, smtp_server, inbox
 ):

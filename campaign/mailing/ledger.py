@@ -197,7 +197,9 @@ class Steps:
         return self.connection.execute(_STEP, params).rowcount == 1
 
     def close(self) -> None:
-        """Give the connection back to the pool."""
+        """Give the connection back to the pool, as it was (commits wait again)."""
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(sa.text("RESET synchronous_commit"))
         self.connection.close()
 
 
