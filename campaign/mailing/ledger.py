@@ -48,7 +48,8 @@ class Background:
     steps a copy waits on (short, so never stuck behind a claim), and
     ``in_context`` for claims and settling, in an app context of their own.
     Callers wait on the returned futures before relying on the work (a copy
-    is handed to SMTP only once the step covering it has been committed).
+    is handed to SMTP only once the step covering it has been committed);
+    leaving the ``with`` block waits for all of it and raises what failed.
     """
 
     def __init__(self):
@@ -56,6 +57,7 @@ class Background:
         self.app = current_app._get_current_object()
         self.steps = ThreadPoolExecutor(max_workers=1, thread_name_prefix="steps")
         self.ledger = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+        self.submitted: list[Future] = []
 
     def step(self, function: Callable, *args) -> Future:
         """Run ``function(*args)`` on the steps thread (no app context)."""
@@ -63,7 +65,9 @@ class Background:
 
     def in_context(self, function: Callable, *args) -> Future:
         """Run ``function(*args)`` on the ledger thread, in an app context."""
-        return self.ledger.submit(self._in_context, function, *args)
+        future = self.ledger.submit(self._in_context, function, *args)
+        self.submitted.append(future)
+        return future
 
     def _in_context(self, function: Callable, *args):
         with self.app.app_context():
@@ -72,9 +76,12 @@ class Background:
     def __enter__(self) -> "Background":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, kind, *exc_info) -> None:
         self.steps.shutdown(wait=True)
         self.ledger.shutdown(wait=True)
+        if kind is None:  # else the error on the way out says more
+            for future in self.submitted:
+                future.result()
 
 
 @dataclass(frozen=True)

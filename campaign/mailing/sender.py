@@ -67,47 +67,61 @@ def send_broadcast(broadcast_id: int, on_progress: Callable[[int], None] = None)
     throttle = Throttle(current_app.config["BROADCAST_RATE"])
     batch_size = current_app.config["BROADCAST_BATCH_SIZE"]
     sent = 0
-    settled: list[Future] = []  # each batch is settled on the ledger thread
     with ledger.Background() as background:
-        try:
-            upcoming = background.in_context(ledger.claim, broadcast_id, batch_size)
-            while True:
-                claim, batch = upcoming.result()
-                if not batch:  # taken before the last batch put back its 4xx rows
-                    claim, batch = ledger.claim(broadcast_id, batch_size)
-                if not batch:
-                    break
-                # The next batch is claimed while this one goes out.
-                upcoming = background.in_context(ledger.claim, broadcast_id, batch_size)
-                try:
-                    sent += _send_batch(
-                        message,
-                        claim,
-                        batch,
-                        throttle,
-                        on_progress,
-                        background,
-                        settled,
-                    )
-                except TEMPORARY as error:
-                    log.warning(
-                        "SMTP unavailable (%s); broadcast %s waits.",
-                        error,
-                        broadcast_id,
-                    )
-                    given_back = upcoming.result()[0]
-                    settled.append(background.in_context(ledger.release, given_back))
-                    raise SmtpUnavailable from error
-        finally:
-            for settling in settled:
-                settling.result()  # raises what went wrong there, if anything
+        # Unthrottled, the next batch is claimed while this one goes out;
+        # throttled, a claim taken that early could go stale before its turn.
+        batches = Batches(broadcast_id, batch_size, background, throttle.item is None)
+        for claim, batch in batches:
+            try:
+                sent += _send_batch(
+                    message, claim, batch, throttle, on_progress, background
+                )
+            except TEMPORARY as error:
+                log.warning(
+                    "SMTP unavailable (%s); broadcast %s waits.", error, broadcast_id
+                )
+                batches.give_back()
+                raise SmtpUnavailable from error
     finish_if_done(broadcast_id)
     return sent
 
 
-def _send_batch(
-    message, claim, batch, throttle, on_progress, background, settled
-) -> int:
+class Batches:
+    """The batches a run claims, in id order, each claimed on the ledger thread."""
+
+    def __init__(self, broadcast_id: int, size: int, background, ahead: bool):
+        """Claim ``size`` rows at a time; ``ahead``: claim the next in advance."""
+        self.broadcast_id, self.size = broadcast_id, size
+        self.background, self.ahead = background, ahead
+        self.upcoming: Future | None = None
+
+    def __iter__(self):
+        """Yield ``(claim, recipients)`` until nothing is left to claim."""
+        upcoming = self._claim(after=0)
+        while True:
+            claim, batch = upcoming.result()
+            if not batch:  # look again from the start, for rows put back
+                claim, batch = ledger.claim(self.broadcast_id, self.size)
+            if not batch:
+                return
+            after = batch[-1].delivery_id
+            self.upcoming = self._claim(after) if self.ahead else None
+            yield claim, batch
+            upcoming = self.upcoming or self._claim(after)
+
+    def give_back(self) -> None:
+        """Release the claim taken in advance, when the run stops early."""
+        if self.upcoming is not None:
+            token = self.upcoming.result()[0]
+            self.background.in_context(ledger.release, token)
+
+    def _claim(self, after: int) -> Future:
+        return self.background.in_context(
+            ledger.claim, self.broadcast_id, self.size, after
+        )
+
+
+def _send_batch(message, claim, batch, throttle, on_progress, background) -> int:
     """Send one claimed batch over one SMTP connection, a step at a time.
 
     The step letting step k+1 go out (and recording what SMTP accepted up to
@@ -147,7 +161,7 @@ def _send_batch(
         wait([step])  # the step in flight lands before the run is settled
         run.close()
         # Also after an error, so what SMTP accepted is recorded.
-        settled.append(background.in_context(ledger.settle, claim, accepted))
+        background.in_context(ledger.settle, claim, accepted)
     return sent
 
 
