@@ -7,6 +7,7 @@ import secrets
 import signal
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -573,6 +574,24 @@ def test_any_window_and_batch_size_sends_everyone_once(app_factory, inbox, windo
         assert db.session.scalars(sa.select(DeliveryRun)).all() == []  # all settled
     assert recipients(inbox) == people(9)
     assert deliveries(app, broadcast_id)["sent"] == 9
+
+
+def test_runs_sending_one_broadcast_at_once_give_everyone_one_copy(app_factory, inbox):
+    # As several workers would: each run claims its own batches.
+    app = app_factory(BROADCAST_BATCH_SIZE=7, BROADCAST_WINDOW=4)
+    broadcast_id = started(app, 120)
+
+    def run() -> int:
+        with app.app_context():
+            return send_broadcast(broadcast_id)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        sent = list(pool.map(lambda _: run(), range(4)))
+    assert sum(sent) == 120
+    copies = Counter(recipients(inbox))
+    assert sorted(copies) == sorted(people(120)) and set(copies.values()) == {1}
+    assert deliveries(app, broadcast_id)["sent"] == 120
+    assert broadcast_state(app, broadcast_id) is BroadcastState.SENT
 
 
 def test_other_work_commits_durably_again_after_a_broadcast(app, inbox):

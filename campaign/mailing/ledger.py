@@ -173,10 +173,10 @@ class Steps:
 
     A step is one autocommitted UPDATE of the run's own row. PostgreSQL is
     asked not to wait for its disk flush on these commits: a worker dying
-    loses nothing this way (the server has the change); only a database
-    server crash could lose the last few steps, which then read as copies
-    not yet handed over (``handed``) or not yet accepted (``accepted``, so
-    UNKNOWN, never resent).
+    loses nothing this way (the server has the change). Only a crash of the
+    database server itself (or its machine) can lose the last fraction of a
+    second of steps: copies handed over in that time would read as not yet
+    handed over and could be sent a second time.
     """
 
     def __init__(self, claim_token: str):
