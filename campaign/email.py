@@ -20,7 +20,7 @@ from flask_mail import Message
 from campaign.extensions import mail
 
 log = logging.getLogger(__name__)
-LINK = re.compile(r"https?://\S+")
+LINK = re.compile(r"""https?://[^\s<>"']+""")  # up to a quote or tag too
 
 
 def build_message(to: str, subject: str, template: str, **context) -> Message:

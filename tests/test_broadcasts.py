@@ -594,6 +594,22 @@ def test_runs_sending_one_broadcast_at_once_give_everyone_one_copy(app_factory, 
     assert broadcast_state(app, broadcast_id) is BroadcastState.SENT
 
 
+def test_without_smtp_each_copy_is_a_file_and_its_links_are_logged(
+    app_factory, tmp_path, caplog
+):
+    folder = tmp_path / "mail"
+    app = app_factory(MAIL_BACKEND="file", MAIL_DIR=str(folder))
+    broadcast_id = started(app, 2)
+    with app.app_context():
+        assert send_broadcast(broadcast_id) == 2
+    assert len(list(folder.glob("*.eml"))) == 2
+    logged = [r.getMessage() for r in caplog.records if "written to" in r.getMessage()]
+    for line in logged:
+        links = line.split("links: ")[1].split()
+        assert len(links) == len(set(links)) == 2  # unsubscribe, preferences
+        assert all(re.fullmatch(r"https?://[\w./:-]+", link) for link in links)
+
+
 def test_other_work_commits_durably_again_after_a_broadcast(app, inbox):
     # The ledger's steps skip waiting for the disk flush on PostgreSQL; the
     # connections they used must not carry that on to signatures or gifts.
