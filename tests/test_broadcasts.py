@@ -154,6 +154,7 @@ def test_compose_preview_test_and_send(app, staff, inbox):
     status = staff.get(f"/organiser/broadcasts/{broadcast_id}/progress.json").get_json()
     assert status["state"] == "sent"
     assert (status["sent"], status["pending"], status["percent"]) == (3, 0, 100)
+    assert status["recipients"] == 3
     # Sending again changes nothing.
     send_now(staff, broadcast_id)
     assert len(inbox.messages) == 3
@@ -339,6 +340,16 @@ def test_a_slow_run_that_lost_its_claim_hands_nothing_more_over(app_factory, inb
         assert (status["sent"], status["unknown"], status["pending"]) == (1, 1, 2)
         assert send_broadcast(broadcast_id) == 2  # the other run sends the rest
     assert recipients(inbox) == people(4)[2:]
+
+
+def test_progress_counts_copies_accepted_before_their_batch_is_settled(app, staff):
+    broadcast_id = started(app, 5)
+    with app.app_context():
+        steps, _ = start_a_run(broadcast_id, handed=3, accepted=1)
+        steps.close()
+    data = staff.get(f"/organiser/broadcasts/{broadcast_id}/progress.json").get_json()
+    assert (data["recipients"], data["sent"], data["pending"]) == (5, 2, 3)
+    assert (data["done"], data["percent"]) == (2, 40)
 
 
 def test_cancelling_mid_send_stops_the_runs_still_sending(app, staff, inbox):

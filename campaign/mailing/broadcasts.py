@@ -144,9 +144,10 @@ def start(broadcast_id: int, organiser=None) -> bool:
         .order_by(Subscriber.id)
     )
     added = db.session.execute(
-        sa.insert(Delivery).from_select(
-            ["broadcast_id", "subscriber_id", "state", "attempts"], recipients
-        )
+        sa.insert(Delivery)
+        .from_select(["broadcast_id", "subscriber_id", "state", "attempts"], recipients)
+        # SQLAlchemy reports an INSERT's row count only when asked to.
+        .execution_options(preserve_rowcount=True)
     ).rowcount
     broadcast.recipients = added
     record(organiser, "broadcast.send", f"broadcast {broadcast_id}", added)

@@ -343,6 +343,25 @@ def progress(broadcast_id: int) -> dict[str, int]:
     ).all()
     counts = {state.value: 0 for state in DeliveryState}
     counts.update({state.value: number for state, number in rows})
+    # Copies the server accepted in batches still going out are sent already,
+    # though their rows stay pending until the batch is settled.
+    accepted = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(DeliveryRun)
+        .join(
+            Delivery,
+            sa.and_(
+                Delivery.id.between(DeliveryRun.first, DeliveryRun.accepted),
+                Delivery.claim == DeliveryRun.token,
+            ),
+        )
+        .where(
+            DeliveryRun.broadcast_id == broadcast_id,
+            Delivery.state == DeliveryState.PENDING,
+        )
+    )
+    counts["sent"] += accepted
+    counts["pending"] -= accepted
     return counts
 
 
