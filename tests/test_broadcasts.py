@@ -503,6 +503,21 @@ def test_cancelling_a_scheduled_broadcast(app, staff, inbox):
     assert inbox.messages == []
 
 
+def test_a_sent_broadcast_can_no_longer_be_changed(app, staff, inbox):
+    add_subscribers(app, people(1))
+    broadcast_id = write(staff)
+    send_now(staff, broadcast_id)
+    page = f"/organiser/broadcasts/{broadcast_id}"
+    later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    edit = {"subject": "Changed", "body_markdown": "New", "audience": "subscribers"}
+    assert submit(staff, f"{page}/edit", page=f"{page}/edit", **edit).status_code == 409
+    assert (
+        submit(staff, f"{page}/schedule", page=page, send_at=later).status_code == 409
+    )
+    assert submit(staff, f"{page}/cancel", page=page).status_code == 409
+    assert broadcast_state(app, broadcast_id) is BroadcastState.SENT
+
+
 def test_the_cli_sends_with_a_progress_bar(app, runner, inbox):
     add_subscribers(app, people(3))
     broadcast_id = new_broadcast(app)

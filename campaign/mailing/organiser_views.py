@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from kombu.exceptions import OperationalError as QueueUnavailable
 from wtforms import SelectChoice
 
+from campaign.errors import render_error
 from campaign.mailing import broadcasts, services
 from campaign.mailing.compose import render_bodies
 from campaign.mailing.forms import BounceForm, BroadcastForm, ScheduleForm
@@ -24,6 +25,12 @@ from campaign.tasks import delay
 
 bp = Blueprint("broadcasts", __name__, url_prefix="/organiser/broadcasts")
 bp.after_request(never_cache)
+
+
+@bp.errorhandler(broadcasts.NotEditable)
+def not_editable(error):
+    """An edit, schedule or cancel of a broadcast already sent or cancelled."""
+    return render_error(409)
 
 
 def broadcast_or_404(broadcast_id: int):
@@ -104,16 +111,13 @@ def edit(broadcast_id: int | None = None):
         petition = broadcast.petition
         form.audience.data = f"petition:{petition.slug}" if petition else "subscribers"
     if form.validate_on_submit():
-        try:
-            saved = broadcasts.save_draft(
-                broadcast,
-                current_user,
-                subject=form.subject.data,
-                body_markdown=form.body_markdown.data,
-                **audience_fields(form.audience.data),
-            )
-        except broadcasts.NotEditable:
-            abort(409)
+        saved = broadcasts.save_draft(
+            broadcast,
+            current_user,
+            subject=form.subject.data,
+            body_markdown=form.body_markdown.data,
+            **audience_fields(form.audience.data),
+        )
         return redirect(url_for("broadcasts.show", broadcast_id=saved.id))
     status = 400 if form.errors else 200
     return render_template(
@@ -170,10 +174,7 @@ def schedule(broadcast_id: int):
     form = ScheduleForm()
     if not form.validate():
         return render_show(broadcast, form, 400)
-    try:
-        broadcasts.schedule(broadcast, form.send_at_utc(), current_user)
-    except broadcasts.NotEditable:
-        abort(409)
+    broadcasts.schedule(broadcast, form.send_at_utc(), current_user)
     flash(_("The broadcast is scheduled."))
     return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
 
@@ -183,10 +184,7 @@ def schedule(broadcast_id: int):
 def cancel(broadcast_id: int):
     """Stop a scheduled or sending broadcast."""
     broadcast = broadcast_or_404(broadcast_id)
-    try:
-        broadcasts.cancel(broadcast, current_user)
-    except broadcasts.NotEditable:
-        abort(409)
+    broadcasts.cancel(broadcast, current_user)
     flash(_("The broadcast is cancelled; nothing more will be sent."))
     return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
 
