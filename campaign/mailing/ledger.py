@@ -278,28 +278,25 @@ def _move(conditions, *more, **values) -> int:
 
 def release(claim_token: str) -> None:
     """Give back a claim none of whose copies went to SMTP."""
-    db.session.rollback()
     settle(claim_token, accepted=0)
 
 
 def recover_stale(broadcast_id: int) -> int:
     """Settle the runs of a broadcast that died; return how many rows became UNKNOWN."""
     stale = now_utc() - timedelta(seconds=current_app.config["BROADCAST_CLAIM_TIMEOUT"])
-    tokens = db.session.scalars(
-        sa.select(DeliveryRun.token).where(
-            DeliveryRun.broadcast_id == broadcast_id, DeliveryRun.heartbeat < stale
-        )
-    ).all()
-    return sum(max(0, settle(token, older_than=stale)) for token in tokens)
+    return settle_all(broadcast_id, older_than=stale)
 
 
-def settle_all(broadcast_id: int) -> None:
-    """Settle every run of a broadcast at its last step (when it is cancelled)."""
-    tokens = db.session.scalars(
-        sa.select(DeliveryRun.token).where(DeliveryRun.broadcast_id == broadcast_id)
-    ).all()
-    for token in tokens:
-        settle(token)
+def settle_all(broadcast_id: int, older_than=None) -> int:
+    """Settle a broadcast's runs at their last step; return how many went UNKNOWN.
+
+    With ``older_than``, only the runs silent since then (dead ones).
+    """
+    runs = sa.select(DeliveryRun.token).where(DeliveryRun.broadcast_id == broadcast_id)
+    if older_than is not None:
+        runs = runs.where(DeliveryRun.heartbeat < older_than)
+    tokens = db.session.scalars(runs).all()
+    return sum(max(0, settle(token, older_than=older_than)) for token in tokens)
 
 
 def fail(claim_token: str, delivery_id: int, error: str) -> None:
