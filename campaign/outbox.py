@@ -36,8 +36,7 @@ TEMPORARY = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
 class OutboxMixin:
     """The usual outbox columns: a model adds ``notice`` (which email is due).
 
-    Use with ``Outbox(Model, due=Model.notice, claim=Model.notice_claim,
-    claimed_at=Model.notice_claimed_at)``.
+    ``Outbox.of(Model)`` is then its outbox.
     """
 
     # When we last emailed about this row (throttles resends).
@@ -57,6 +56,16 @@ class Outbox:
     claimed_at: InstrumentedAttribute
     # Extra values written when a row's email has gone out.
     on_sent: Callable[[], dict] = field(default=dict)
+
+    @classmethod
+    def of(cls, model: type[OutboxMixin]) -> "Outbox":
+        """The outbox of a model with OutboxMixin's columns and a ``notice``."""
+        return cls(
+            model,
+            due=model.notice,
+            claim=model.notice_claim,
+            claimed_at=model.notice_claimed_at,
+        )
 
     def claim_due(self, limit: int) -> tuple[str, list]:
         """Take up to ``limit`` due emails for one sender run; return its claim."""

@@ -29,9 +29,7 @@ class NotEditable(Exception):
 
 def all_broadcasts() -> list[Broadcast]:
     """Every broadcast, newest first: the history organisers see."""
-    return list(
-        db.session.scalars(sa.select(Broadcast).order_by(Broadcast.id.desc())).all()
-    )
+    return db.session.scalars(sa.select(Broadcast).order_by(Broadcast.id.desc())).all()
 
 
 def get_broadcast(broadcast_id: int) -> Broadcast | None:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from campaign.extensions import db
+from campaign.mailing.links import CONFIRM_SALT
 from campaign.mailing.models import (
     Consent,
     Subscriber,
@@ -26,7 +27,6 @@ from campaign.organiser.services import record
 from campaign.text import canonical_email
 from campaign.tokens import row_from_token
 
-CONFIRM_SALT = "mailing-confirm"  # noqa: S105 - a namespace, not a secret
 # Reasons that only the supporter's own new opt-in may lift.
 LIFTED_BY_OPT_IN = {SuppressionReason.UNSUBSCRIBED}
 
@@ -41,6 +41,11 @@ def suppression_reason(email: str) -> SuppressionReason | None:
     """Why this address must not be mailed, or None."""
     row = db.session.get(Suppression, email_key(email))
     return row.reason if row else None
+
+
+def _may_opt_in(email: str) -> bool:
+    """False for an address suppressed for a bounce or complaint."""
+    return suppression_reason(email) in (None, *LIFTED_BY_OPT_IN)
 
 
 def get_subscriber(email: str) -> Subscriber | None:
@@ -104,7 +109,7 @@ def join_list(
     list" note. Either email goes at most once per NOTICE_INTERVAL, and an
     address suppressed for a bounce or complaint gets nothing.
     """
-    if suppression_reason(email) not in (None, *LIFTED_BY_OPT_IN):
+    if not _may_opt_in(email):
         return
     subscriber = _find_or_create(email, name, country, locale)
     if subscriber.state is not SubscriberState.SUBSCRIBED:
@@ -165,7 +170,7 @@ def subscribe_signer(signature, wording: str) -> None:
     Confirming the signature proved the address, so this is the second step
     of the double opt-in; the caller commits.
     """
-    if suppression_reason(signature.email) not in (None, *LIFTED_BY_OPT_IN):
+    if not _may_opt_in(signature.email):
         return
     subscriber = _find_or_create(
         signature.email, signature.name, signature.country, signature.locale
@@ -195,7 +200,7 @@ def resubscribe(subscriber: Subscriber, wording: str) -> bool:
 
     The preferences link proves the address, so no second email is needed.
     """
-    if suppression_reason(subscriber.email) not in (None, *LIFTED_BY_OPT_IN):
+    if not _may_opt_in(subscriber.email):
         return False
     if subscriber.state is not SubscriberState.SUBSCRIBED:
         subscriber.consents.append(Consent(source="preferences", wording=wording))

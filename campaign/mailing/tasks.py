@@ -15,12 +15,7 @@ from campaign.mailing.sender import send_broadcast as send_pending
 from campaign.outbox import Kicker, Outbox, send_due
 from campaign.tasks import delay
 
-NOTICES = Outbox(
-    Subscriber,
-    due=Subscriber.notice,
-    claim=Subscriber.notice_claim,
-    claimed_at=Subscriber.notice_claimed_at,
-)
+NOTICES = Outbox.of(Subscriber)
 _kicker = Kicker("NOTICE_KICK_INTERVAL")
 
 SUBJECTS = {

@@ -11,12 +11,7 @@ one in batches.
 from campaign.outbox import Outbox
 from campaign.petition.models import Signature
 
-OUTBOX = Outbox(
-    Signature,
-    due=Signature.notice,
-    claim=Signature.notice_claim,
-    claimed_at=Signature.notice_claimed_at,
-)
+OUTBOX = Outbox.of(Signature)
 claim_due = OUTBOX.claim_due
 mark_sent = OUTBOX.mark_sent
 release = OUTBOX.release
