@@ -32,7 +32,7 @@ PY_SPY = Path(sys.executable).with_name("py-spy")
 SLUG = "no-recognition-for-gender-apartheid"
 # Asks the app which columns its export has (header name -> signature column).
 COLUMNS_PROBE = (
-    "import json; from campaign.organiser.exports import COLUMNS; "
+    "import json; from campaign.petition.exports import COLUMNS; "
     "print(json.dumps({k: v.expression.name for k, v in COLUMNS.items()}))"
 )
 TEXT_COLUMNS = ("name", "email", "comment")  # where a formula could come in

@@ -5,7 +5,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campaign import cli, errors, i18n, migrations, security
+from campaign import cli, errors, i18n, migrations, permissions, security
 from campaign.config import load_config
 from campaign.extensions import (
     babel,
@@ -31,8 +31,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
+    connect_features()
     errors.register(app)
     security.register(app)
+    permissions.register(app)
     cli.register(app)
     logging.basicConfig(level=logging.INFO)
     return app
@@ -59,15 +61,27 @@ def register_extensions(app: Flask) -> None:
     celery_init_app(app)
 
 
+def connect_features() -> None:
+    """Features talk through signals, so none imports another's internals."""
+    from campaign.mailing.services import subscribe_signer
+    from campaign.petition.signals import signer_joined_list
+
+    # A confirmed signature with the list box ticked joins the list.
+    signer_joined_list.connect(subscribe_signer)
+
+
 def register_blueprints(app: Flask) -> None:
-    """One blueprint per feature."""
+    """One blueprint per feature, and one for each feature's organiser pages."""
+    from campaign.donate.organiser_views import bp as donate_organiser_bp
     from campaign.donate.views import bp as donate_bp
     from campaign.donate.views import webhook_bp
     from campaign.health.views import bp as health_bp
-    from campaign.mailing.organiser_views import bp as broadcasts_bp
+    from campaign.mailing.organiser_views import bp as mailing_organiser_bp
     from campaign.mailing.views import bp as mailing_bp
     from campaign.organiser.views import bp as organiser_bp
+    from campaign.petition.organiser_views import bp as petition_organiser_bp
     from campaign.petition.views import bp as petition_bp
+    from campaign.privacy.views import bp as privacy_bp
     from campaign.story.views import bp as story_bp
 
     for blueprint in (
@@ -76,8 +90,11 @@ def register_blueprints(app: Flask) -> None:
         mailing_bp,
         donate_bp,
         webhook_bp,
-        organiser_bp,
-        broadcasts_bp,
         health_bp,
+        organiser_bp,
+        petition_organiser_bp,
+        mailing_organiser_bp,
+        donate_organiser_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)

@@ -7,9 +7,9 @@ from flask.cli import AppGroup
 
 from campaign.extensions import db
 from campaign.organiser import services as organisers
-from campaign.organiser.exports import CsvExport, Filters, count_rows
-from campaign.organiser.models import Role
+from campaign.permissions import Role
 from campaign.petition import services as petitions
+from campaign.petition.exports import Filters, SignatureExport, count_rows
 from campaign.petition.models import Petition, SignatureState
 from campaign.story.services import upsert_story
 from campaign.text import read_content
@@ -88,7 +88,7 @@ def export_signatures(slug, output, state, since, until, country, opted_in) -> N
         opted_in=opted_in,
     )
     total = count_rows(petition, filters)
-    export = CsvExport(petition, filters, None, "cli")
+    export = SignatureExport(petition, filters, None, "cli")
     with (
         open(output, "wb") as file,
         click.progressbar(length=total, label="Exporting") as bar,

@@ -33,6 +33,7 @@ from campaign.mailing.tasks import resume_broadcasts
 from campaign.mailing.tasks import send_broadcast as send_broadcast_task
 from campaign.models import now_utc
 from campaign.tasks import delay
+from campaign.permissions import Role
 from tests.helpers import (
     REDIS_URL,
     SLUG,
@@ -69,9 +70,9 @@ def people(n: int, prefix: str = "reader") -> list[str]:
 
 
 @pytest.fixture
-def staff(app, client):
-    """A client signed in as a staff organiser."""
-    add_organiser(app)
+def editor(app, client):
+    """A client signed in as an editor (broadcasts need one)."""
+    add_organiser(app, role=Role.EDITOR)
     assert log_in(client).status_code == 302
     return client
 
@@ -125,23 +126,23 @@ def test_progress_data_needs_sign_in(client):
 
 
 @pytest.mark.parametrize("action", ["send", "test", "cancel", "schedule"])
-def test_broadcast_actions_need_a_csrf_token(app, staff, action):
-    broadcast_id = write(staff)
-    response = staff.post(f"/organiser/broadcasts/{broadcast_id}/{action}")
+def test_broadcast_actions_need_a_csrf_token(app, editor, action):
+    broadcast_id = write(editor)
+    response = editor.post(f"/organiser/broadcasts/{broadcast_id}/{action}")
     assert response.status_code == 400
     with app.app_context():
         assert db.session.get(Broadcast, broadcast_id).state is BroadcastState.DRAFT
 
 
-def test_compose_preview_test_and_send(app, staff, inbox):
+def test_compose_preview_test_and_send(app, editor, inbox):
     add_subscribers(app, people(3))
-    broadcast_id = write(staff)
-    page = staff.get(f"/organiser/broadcasts/{broadcast_id}").get_data(as_text=True)
+    broadcast_id = write(editor)
+    page = editor.get(f"/organiser/broadcasts/{broadcast_id}").get_data(as_text=True)
     assert "<strong>did it</strong>" in page  # the Markdown, rendered
     assert "It would reach 3 people now." in page
 
     submit(
-        staff,
+        editor,
         f"/organiser/broadcasts/{broadcast_id}/test",
         page=f"/organiser/broadcasts/{broadcast_id}",
     )
@@ -149,20 +150,20 @@ def test_compose_preview_test_and_send(app, staff, inbox):
     assert test["Subject"] == "[Test] News from the campaign"
     inbox.messages.clear()
 
-    assert send_now(staff, broadcast_id).status_code == 302
+    assert send_now(editor, broadcast_id).status_code == 302
     assert recipients(inbox) == people(3)
-    status = staff.get(f"/organiser/broadcasts/{broadcast_id}/progress.json").get_json()
+    status = editor.get(f"/organiser/broadcasts/{broadcast_id}/progress.json").get_json()
     assert status["state"] == "sent"
     assert (status["sent"], status["pending"], status["percent"]) == (3, 0, 100)
     assert status["recipients"] == 3
     # Sending again changes nothing.
-    send_now(staff, broadcast_id)
+    send_now(editor, broadcast_id)
     assert len(inbox.messages) == 3
 
 
-def test_every_copy_is_list_mail_with_one_click_unsubscribe(app, staff, inbox):
+def test_every_copy_is_list_mail_with_one_click_unsubscribe(app, editor, inbox):
     add_subscribers(app, ["grace@example.org"])
-    send_now(staff, write(staff, subject="Ünïcode subject ✓"))
+    send_now(editor, write(editor, subject="Ünïcode subject ✓"))
     [message] = inbox.messages
     assert message["Subject"] == "Ünïcode subject ✓"
     assert message["To"] == "grace@example.org"
@@ -188,7 +189,7 @@ def test_every_copy_is_list_mail_with_one_click_unsubscribe(app, staff, inbox):
         )
 
 
-def test_the_audience_leaves_out_who_must_not_be_mailed(app, staff, inbox):
+def test_the_audience_leaves_out_who_must_not_be_mailed(app, editor, inbox):
     add_subscribers(
         app, ["stays@example.org", "left@example.org", "bounced@example.org"]
     )
@@ -197,11 +198,11 @@ def test_the_audience_leaves_out_who_must_not_be_mailed(app, staff, inbox):
         services.unsubscribe(services.get_subscriber("left@example.org"))
         services.record_bounce("bounced@example.org", "hard")
     inbox.messages.clear()
-    send_now(staff, write(staff))
+    send_now(editor, write(editor))
     assert recipients(inbox) == ["stays@example.org"]
 
 
-def test_a_petition_audience_is_its_confirmed_opted_in_signers(app, staff, inbox):
+def test_a_petition_audience_is_its_confirmed_opted_in_signers(app, editor, inbox):
     add_subscribers(app, ["reader@example.org"])
     signer = app.test_client()
     sign(signer, email="signer@example.org", join_list="y")
@@ -211,13 +212,13 @@ def test_a_petition_audience_is_its_confirmed_opted_in_signers(app, staff, inbox
         link = inbox.link(inbox.to(email)[-1])
         signer.get(link.replace("http://campaign.test", ""))
     inbox.messages.clear()
-    send_now(staff, write(staff, audience=f"petition:{SLUG}"))
+    send_now(editor, write(editor, audience=f"petition:{SLUG}"))
     assert recipients(inbox) == ["signer@example.org"]
 
 
-def test_someone_who_leaves_mid_broadcast_is_skipped(app, staff, inbox):
+def test_someone_who_leaves_mid_broadcast_is_skipped(app, editor, inbox):
     add_subscribers(app, people(3))
-    broadcast_id = write(staff)
+    broadcast_id = write(editor)
     with app.app_context():
         broadcasts.start(broadcast_id)
         services.unsubscribe(services.get_subscriber("reader1@example.org"))
@@ -342,24 +343,24 @@ def test_a_slow_run_that_lost_its_claim_hands_nothing_more_over(app_factory, inb
     assert recipients(inbox) == people(4)[2:]
 
 
-def test_progress_counts_copies_accepted_before_their_batch_is_settled(app, staff):
+def test_progress_counts_copies_accepted_before_their_batch_is_settled(app, editor):
     broadcast_id = started(app, 5)
     with app.app_context():
         steps, _ = start_a_run(broadcast_id, handed=3, accepted=1)
         steps.close()
-    data = staff.get(f"/organiser/broadcasts/{broadcast_id}/progress.json").get_json()
+    data = editor.get(f"/organiser/broadcasts/{broadcast_id}/progress.json").get_json()
     assert (data["recipients"], data["sent"], data["pending"]) == (5, 2, 3)
     assert (data["done"], data["percent"]) == (2, 40)
 
 
-def test_cancelling_mid_send_stops_the_runs_still_sending(app, staff, inbox):
+def test_cancelling_mid_send_stops_the_runs_still_sending(app, editor, inbox):
     add_subscribers(app, people(4))
-    broadcast_id = write(staff)
+    broadcast_id = write(editor)
     with app.app_context():
         broadcasts.start(broadcast_id)
         steps, batch = start_a_run(broadcast_id, handed=0)
     page = f"/organiser/broadcasts/{broadcast_id}"
-    assert submit(staff, f"{page}/cancel", page=page).status_code == 302
+    assert submit(editor, f"{page}/cancel", page=page).status_code == 302
     with app.app_context():
         assert not steps.advance(handed=batch[2].delivery_id, accepted=0)
         steps.close()
@@ -463,13 +464,13 @@ def test_an_smtp_outage_delays_but_loses_nothing(app_factory, inbox):
     assert broadcast_state(app, broadcast_id) is BroadcastState.SENT
 
 
-def test_a_scheduled_broadcast_goes_at_its_time(app, staff, inbox):
+def test_a_scheduled_broadcast_goes_at_its_time(app, editor, inbox):
     add_subscribers(app, people(2))
-    broadcast_id = write(staff)
+    broadcast_id = write(editor)
     page = f"/organiser/broadcasts/{broadcast_id}"
     later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     assert (
-        submit(staff, f"{page}/schedule", page=page, send_at=later).status_code == 302
+        submit(editor, f"{page}/schedule", page=page, send_at=later).status_code == 302
     )
     with app.app_context():
         resume_broadcasts()
@@ -482,39 +483,39 @@ def test_a_scheduled_broadcast_goes_at_its_time(app, staff, inbox):
     assert recipients(inbox) == people(2)
 
 
-def test_scheduling_in_the_past_is_refused(app, staff):
-    broadcast_id = write(staff)
+def test_scheduling_in_the_past_is_refused(app, editor):
+    broadcast_id = write(editor)
     page = f"/organiser/broadcasts/{broadcast_id}"
     earlier = (now_utc() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    response = submit(staff, f"{page}/schedule", page=page, send_at=earlier)
+    response = submit(editor, f"{page}/schedule", page=page, send_at=earlier)
     assert response.status_code == 400
     assert "Choose a time in the future." in response.get_data(as_text=True)
 
 
-def test_cancelling_a_scheduled_broadcast(app, staff, inbox):
+def test_cancelling_a_scheduled_broadcast(app, editor, inbox):
     add_subscribers(app, people(2))
-    broadcast_id = write(staff)
+    broadcast_id = write(editor)
     page = f"/organiser/broadcasts/{broadcast_id}"
     later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
-    submit(staff, f"{page}/schedule", page=page, send_at=later)
-    assert submit(staff, f"{page}/cancel", page=page).status_code == 302
+    submit(editor, f"{page}/schedule", page=page, send_at=later)
+    assert submit(editor, f"{page}/cancel", page=page).status_code == 302
     assert broadcast_state(app, broadcast_id) is BroadcastState.CANCELLED
-    assert send_now(staff, broadcast_id).status_code == 302
+    assert send_now(editor, broadcast_id).status_code == 302
     assert inbox.messages == []
 
 
-def test_a_sent_broadcast_can_no_longer_be_changed(app, staff, inbox):
+def test_a_sent_broadcast_can_no_longer_be_changed(app, editor, inbox):
     add_subscribers(app, people(1))
-    broadcast_id = write(staff)
-    send_now(staff, broadcast_id)
+    broadcast_id = write(editor)
+    send_now(editor, broadcast_id)
     page = f"/organiser/broadcasts/{broadcast_id}"
     later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     edit = {"subject": "Changed", "body_markdown": "New", "audience": "subscribers"}
-    assert submit(staff, f"{page}/edit", page=f"{page}/edit", **edit).status_code == 409
+    assert submit(editor, f"{page}/edit", page=f"{page}/edit", **edit).status_code == 409
     assert (
-        submit(staff, f"{page}/schedule", page=page, send_at=later).status_code == 409
+        submit(editor, f"{page}/schedule", page=page, send_at=later).status_code == 409
     )
-    assert submit(staff, f"{page}/cancel", page=page).status_code == 409
+    assert submit(editor, f"{page}/cancel", page=page).status_code == 409
     assert broadcast_state(app, broadcast_id) is BroadcastState.SENT
 
 
@@ -541,11 +542,11 @@ def test_the_cli_records_bounces(app, runner):
         )
 
 
-def test_organisers_record_bounces_from_the_list_page(app, staff):
+def test_organisers_record_bounces_from_the_list_page(app, editor):
     add_subscribers(app, ["full@example.org"])
     page = "/organiser/broadcasts/"
     response = submit(
-        staff,
+        editor,
         "/organiser/broadcasts/bounces",
         page=page,
         email="full@example.org",
@@ -555,7 +556,7 @@ def test_organisers_record_bounces_from_the_list_page(app, staff):
     with app.app_context():
         assert services.get_subscriber("full@example.org").soft_bounces == 1
     bad = submit(
-        staff, "/organiser/broadcasts/bounces", page=page, email="nope", kind="soft"
+        editor, "/organiser/broadcasts/bounces", page=page, email="nope", kind="soft"
     )
     assert bad.status_code == 400
 

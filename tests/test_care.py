@@ -6,12 +6,14 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from campaign.audit import AuditEntry
 from campaign.extensions import db
 from campaign.mailing import services as mailing
 from campaign.mailing.models import Consent
-from campaign.organiser.models import AuditEntry, Role
 from campaign.organiser.services import find_organiser
+from campaign.permissions import Role
 from campaign.petition.models import Signature, SignatureState
+from campaign.privacy import services as privacy
 from tests.helpers import SLUG, count, csrf_token, sign, submit
 from tests.test_organiser import add_organiser, log_in
 
@@ -293,4 +295,4 @@ def test_erasure_takes_the_supporter_off_the_list_too(app, admin, inbox):
     with app.app_context():
         assert mailing.get_subscriber("ada@example.org") is None
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == 0
-        assert mailing.subscriber_record("ada@example.org") is None
+        assert privacy.subscriber_record("ada@example.org") is None

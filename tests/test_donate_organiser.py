@@ -7,9 +7,10 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from campaign.audit import AuditEntry
 from campaign.donate.models import Donation, MonthlyGift
 from campaign.extensions import db
-from campaign.organiser.models import AuditEntry, Role
+from campaign.permissions import Role
 from tests.donate_helpers import (
     charge,
     checkout_session,

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from campaign.audit import AuditEntry
 from campaign.extensions import db
-from campaign.organiser.exports import CsvExport, Filters
-from campaign.organiser.models import AuditEntry
+from campaign.petition.exports import Filters, SignatureExport
 from campaign.petition.models import Petition, Signature, SignatureState
 from campaign.petition.services import get_petition
 from tests.helpers import SLUG
@@ -146,7 +146,7 @@ def test_every_export_is_audited(app, staff):
 def peak_memory_of_export(app) -> tuple[int, int]:
     """Export every signature; return (CSV bytes, peak traced memory)."""
     with app.app_context():
-        export = CsvExport(get_petition(SLUG), Filters(), None, "test")
+        export = SignatureExport(get_petition(SLUG), Filters(), None, "test")
         tracemalloc.start()
         size = sum(len(chunk) for chunk in export)
         _, peak = tracemalloc.get_traced_memory()
@@ -193,7 +193,7 @@ def test_cli_export_writes_the_file_and_audits(app, runner, tmp_path):
 def test_an_abandoned_export_is_audited_and_leaves_the_database_usable(app):
     add_signatures(app, *({"comment": "x" * 100} for _ in range(5_000)))
     with app.app_context():
-        export = CsvExport(get_petition(SLUG), Filters(), None, "test")
+        export = SignatureExport(get_petition(SLUG), Filters(), None, "test")
         chunks = iter(export)
         next(chunks), next(chunks)  # the client reads a little, then goes away
         chunks.close()

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 
 from campaign.config import ProductionConfig
 from campaign.extensions import db
-from campaign.organiser.models import Organiser, Role
+from campaign.organiser.models import Organiser
 from campaign.organiser.services import create_organiser
+from campaign.permissions import Role
 from tests.helpers import SLUG, csrf_token, sign, submit
 
 PASSWORD = "correct horse battery staple"
@@ -47,6 +48,14 @@ def staff(app, client):
     """A client signed in as a staff organiser."""
     add_organiser(app)
     assert log_in(client).status_code == 302
+    return client
+
+
+@pytest.fixture
+def editor(app, client):
+    """A client signed in as an editor."""
+    add_organiser(app, "editor@example.org", Role.EDITOR)
+    assert log_in(client, "editor@example.org").status_code == 302
     return client
 
 
@@ -206,9 +215,9 @@ def test_dashboard_shows_how_the_petition_is_doing(app, staff, inbox):
     assert "Ada Lovelace" in html  # latest signatures, for organisers only
 
 
-def test_editing_the_petition_changes_the_public_page(app, staff):
+def test_editing_the_petition_changes_the_public_page(app, editor):
     response = submit(
-        staff,
+        editor,
         f"/organiser/petitions/{SLUG}/edit",
         title="A sharper title",
         target="Every government",
@@ -223,9 +232,9 @@ def test_editing_the_petition_changes_the_public_page(app, staff):
     assert "This petition is closed." in public
 
 
-def test_editing_refuses_bad_values(staff):
+def test_editing_refuses_bad_values(editor):
     response = submit(
-        staff,
+        editor,
         f"/organiser/petitions/{SLUG}/edit",
         title="",
         target="x",

@@ -10,15 +10,18 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     EmailField,
     HiddenField,
     RadioField,
     SelectChoice,
+    SelectField,
     StringField,
 )
 from wtforms.validators import AnyOf, Length, Optional, Regexp, ValidationError
 
-from campaign.donate.models import DonationKind
+from campaign.donate.models import DonationKind, DonationState
+from campaign.donate.reports import DonationFilters
 from campaign.forms import plain_name, strip, valid_email
 
 OTHER = "other"
@@ -97,3 +100,39 @@ class DonateForm(FlaskForm):
     def kind(self) -> DonationKind:
         """One-off or monthly."""
         return DonationKind(self.frequency.data)
+
+
+class DonationFilterForm(FlaskForm):
+    """Which donations to list or export: read from the query string."""
+
+    class Meta:
+        csrf = False  # a filter and a download link: they change nothing
+
+    state = SelectField(
+        _l("State"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            *[SelectChoice(s.value, s.value) for s in DonationState],
+        ],
+        default="",
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            SelectChoice(DonationKind.ONE_OFF.value, _l("One-off")),
+            SelectChoice(DonationKind.MONTHLY.value, _l("Monthly")),
+        ],
+        default="",
+    )
+    since = DateField(_l("Made on or after"), validators=[Optional()])
+    until = DateField(_l("Made on or before"), validators=[Optional()])
+
+    def filters(self) -> DonationFilters:
+        """The chosen filters."""
+        return DonationFilters(
+            state=DonationState(self.state.data) if self.state.data else None,
+            kind=DonationKind(self.kind.data) if self.kind.data else None,
+            since=self.since.data,
+            until=self.until.data,
+        )

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from campaign.audit import record
 from campaign.extensions import db
 from campaign.mailing.ledger import outstanding, progress, settle_all
 from campaign.mailing.models import (
@@ -17,7 +18,6 @@ from campaign.mailing.models import (
     Suppression,
 )
 from campaign.models import now_utc
-from campaign.organiser.services import record
 from campaign.petition.models import Signature, SignatureState
 
 EDITABLE = (BroadcastState.DRAFT, BroadcastState.SCHEDULED)

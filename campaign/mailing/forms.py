@@ -35,7 +35,6 @@ JOIN_WORDING = _l(
     "Email me news and calls to action from this campaign. "
     "I can unsubscribe at any time."
 )
-PETITION_WORDING = _l("Email me updates about this campaign")
 RETURN_WORDING = _l("Start sending me this campaign's emails again.")
 SOURCES = ("join", "story")
 

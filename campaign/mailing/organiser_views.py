@@ -1,4 +1,7 @@
-"""Organiser pages for the mailing list: write, test, send and follow broadcasts."""
+"""Organiser pages for the mailing list: write, test, send and follow broadcasts.
+
+Every route declares the role it needs (campaign/permissions.py).
+"""
 
 from flask import (
     Blueprint,
@@ -10,21 +13,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from kombu.exceptions import OperationalError as QueueUnavailable
 from wtforms import SelectChoice
 
+from campaign.audit import audit
 from campaign.errors import render_error
 from campaign.mailing import broadcasts, services
 from campaign.mailing.compose import render_bodies
 from campaign.mailing.forms import BounceForm, BroadcastForm, ScheduleForm
 from campaign.mailing.models import Audience
-from campaign.organiser.views import never_cache
+from campaign.permissions import Role, requires
 from campaign.petition.services import all_petitions, get_petition
 from campaign.tasks import delay
 
 bp = Blueprint("broadcasts", __name__, url_prefix="/organiser/broadcasts")
-bp.after_request(never_cache)
 
 
 @bp.errorhandler(broadcasts.NotEditable)
@@ -93,7 +96,7 @@ def render_show(broadcast, schedule_form: ScheduleForm, status: int = 200):
 
 
 @bp.get("/")
-@login_required
+@requires(Role.STAFF)
 def index():
     """The list's size and every broadcast so far."""
     return render_index(BounceForm(formdata=None))
@@ -101,7 +104,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:broadcast_id>/edit", methods=["GET", "POST"])
-@login_required
+@requires(Role.EDITOR)
 def edit(broadcast_id: int | None = None):
     """Write or change a draft."""
     broadcast = broadcast_or_404(broadcast_id) if broadcast_id else None
@@ -126,33 +129,34 @@ def edit(broadcast_id: int | None = None):
 
 
 @bp.get("/<int:broadcast_id>")
-@login_required
+@requires(Role.STAFF)
 def show(broadcast_id: int):
     """Preview, audience, actions, and live progress once sending."""
     return render_show(broadcast_or_404(broadcast_id), ScheduleForm(formdata=None))
 
 
 @bp.get("/<int:broadcast_id>/progress.json")
-@login_required
+@requires(Role.STAFF)
 def progress(broadcast_id: int):
     """Pending, sent and failed counts, polled by the broadcast page."""
     return jsonify(broadcasts.status(broadcast_or_404(broadcast_id)))
 
 
 @bp.post("/<int:broadcast_id>/test")
-@login_required
+@requires(Role.EDITOR)
 def test_copy(broadcast_id: int):
     """Email the organiser a copy marked as a test."""
     from campaign.mailing.tasks import send_test_copy  # Celery, on first use
 
     broadcast = broadcast_or_404(broadcast_id)
+    audit(current_user, "broadcast.test", f"broadcast {broadcast.id}")
     if enqueue(send_test_copy, broadcast.id, current_user.email):
         flash(_("A test copy is on its way to %(email)s.", email=current_user.email))
     return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
 
 
 @bp.post("/<int:broadcast_id>/send")
-@login_required
+@requires(Role.EDITOR)
 def send_now(broadcast_id: int):
     """Start sending to the whole audience now."""
     from campaign.mailing.tasks import send_broadcast  # Celery, on first use
@@ -167,7 +171,7 @@ def send_now(broadcast_id: int):
 
 
 @bp.post("/<int:broadcast_id>/schedule")
-@login_required
+@requires(Role.EDITOR)
 def schedule(broadcast_id: int):
     """Send at a chosen time (UTC)."""
     broadcast = broadcast_or_404(broadcast_id)
@@ -180,7 +184,7 @@ def schedule(broadcast_id: int):
 
 
 @bp.post("/<int:broadcast_id>/cancel")
-@login_required
+@requires(Role.EDITOR)
 def cancel(broadcast_id: int):
     """Stop a scheduled or sending broadcast."""
     broadcast = broadcast_or_404(broadcast_id)
@@ -190,7 +194,7 @@ def cancel(broadcast_id: int):
 
 
 @bp.post("/bounces")
-@login_required
+@requires(Role.EDITOR)
 def record_bounce():
     """Record a bounce or complaint the mail provider reported."""
     form = BounceForm()

@@ -12,6 +12,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from campaign.audit import record
 from campaign.extensions import db
 from campaign.mailing.links import CONFIRM_SALT
 from campaign.mailing.models import (
@@ -23,7 +24,6 @@ from campaign.mailing.models import (
     SuppressionReason,
 )
 from campaign.models import insert_for, now_utc
-from campaign.organiser.services import record
 from campaign.text import canonical_email
 from campaign.tokens import row_from_token
 
@@ -261,47 +261,3 @@ def list_counts() -> dict[str, int]:
         sa.select(sa.func.count()).select_from(Suppression)
     )
     return counts
-
-
-def subscriber_record(email: str) -> dict | None:
-    """What the list holds about an address, for a data request (or None)."""
-    subscriber = get_subscriber(email)
-    reason = suppression_reason(email)
-    if subscriber is None:
-        return {"suppressed": reason.value} if reason else None
-    stamp = lambda moment: moment.isoformat() if moment else None  # noqa: E731
-    return {
-        "email": subscriber.email,
-        "name": subscriber.name,
-        "country": subscriber.country,
-        "state": subscriber.state.value,
-        "joined_at": stamp(subscriber.created_at),
-        "confirmed_at": stamp(subscriber.confirmed_at),
-        "unsubscribed_at": stamp(subscriber.unsubscribed_at),
-        "language": subscriber.locale,
-        "soft_bounces": subscriber.soft_bounces,
-        "suppressed": reason.value if reason else None,
-        "consents": [
-            {
-                "source": consent.source,
-                "wording": consent.wording,
-                "given_at": stamp(consent.given_at),
-                "confirmed_at": stamp(consent.confirmed_at),
-            }
-            for consent in subscriber.consents
-        ],
-    }
-
-
-def erase_subscriber(email: str) -> bool:
-    """Delete the subscriber and their consents (the caller commits).
-
-    Broadcast ledger rows keep their counts but lose the link to the person.
-    The hashed suppression entry stays, so an erased address that unsubscribed
-    or bounced is still never mailed.
-    """
-    subscriber = get_subscriber(email)
-    if subscriber is None:
-        return False
-    db.session.delete(subscriber)
-    return True

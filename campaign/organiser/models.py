@@ -1,22 +1,15 @@
-"""Organiser accounts and the audit log of what they take out."""
+"""Organiser accounts (the audit log lives in campaign/audit.py)."""
 
-import enum
 import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.extensions import db
-from campaign.models import TimestampMixin, UTCDateTime, enum_column, now_utc
-
-
-class Role(enum.Enum):
-    """What an organiser may do."""
-
-    ADMIN = "admin"  # everything, including accounts and erasure
-    STAFF = "staff"  # read, export, moderate
+from campaign.models import TimestampMixin, UTCDateTime, enum_column
+from campaign.permissions import Role
 
 
 def new_session_token() -> str:
@@ -53,18 +46,3 @@ class Organiser(UserMixin, TimestampMixin, db.Model):
     def is_admin(self) -> bool:
         """Whether this organiser may manage accounts and erase data."""
         return self.role is Role.ADMIN
-
-
-class AuditEntry(db.Model):
-    """Who took what out of the site, and when."""
-
-    __tablename__ = "audit_entry"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
-    organiser_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organiser.id"))
-    action: Mapped[str] = mapped_column(sa.String(64))
-    detail: Mapped[str] = mapped_column(sa.Text, default="")
-    rows: Mapped[int | None]
-
-    organiser = relationship("Organiser")

@@ -5,9 +5,11 @@ import functools
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from campaign.audit import record
 from campaign.extensions import db
 from campaign.models import now_utc
-from campaign.organiser.models import AuditEntry, Organiser, Role, new_session_token
+from campaign.organiser.models import Organiser, new_session_token
+from campaign.permissions import Role
 
 MIN_PASSWORD = 12
 
@@ -94,15 +96,6 @@ def change_password(organiser: Organiser, current: str, new: str) -> None:
     db.session.commit()
 
 
-def latest_audit(limit: int = 200) -> list[AuditEntry]:
-    """The newest audit entries first."""
-    return list(
-        db.session.scalars(
-            sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-        )
-    )
-
-
 def all_organisers() -> list[Organiser]:
     """Every organiser account, by email."""
     return list(db.session.scalars(sa.select(Organiser).order_by(Organiser.email)))
@@ -117,21 +110,3 @@ def set_active(organiser: Organiser, active: bool, by: Organiser) -> None:
         organiser.session_token = new_session_token()
     record(by, "activate" if active else "deactivate", organiser.email)
     db.session.commit()
-
-
-def audit(organiser: Organiser | None, action: str, detail: str, rows=None) -> None:
-    """Record an action in the audit log, in a unit of its own."""
-    record(organiser, action, detail, rows)
-    db.session.commit()
-
-
-def record(organiser: Organiser | None, action: str, detail: str, rows=None) -> None:
-    """Add an entry to the audit log (in the caller's unit of work)."""
-    db.session.add(
-        AuditEntry(
-            organiser_id=organiser.id if organiser else None,
-            action=action,
-            detail=detail,
-            rows=rows,
-        )
-    )

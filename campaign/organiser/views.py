@@ -1,40 +1,30 @@
-"""Organiser pages under /organiser/: every one needs a signed-in organiser."""
+"""Organiser accounts: sign-in and out, passwords, accounts, the audit log page.
 
-import functools
+The organiser pages of each feature live with the feature
+(``<feature>/organiser_views.py``); every route declares its role there.
+"""
+
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
     session,
-    stream_template,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
+from campaign.audit import latest as latest_audit
 from campaign.extensions import limiter, login_manager
-from campaign.organiser import care, exports, services
-from campaign.organiser.forms import (
-    ExportForm,
-    LoginForm,
-    NewOrganiserForm,
-    PasswordForm,
-    PetitionForm,
-    SelectionForm,
-    SupporterForm,
-)
-from campaign.organiser.models import Role
-from campaign.organiser.stats import petition_stats
-from campaign.petition import services as petitions
+from campaign.organiser import services
+from campaign.organiser.forms import LoginForm, NewOrganiserForm, PasswordForm
+from campaign.permissions import Role, public, requires
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
@@ -55,14 +45,6 @@ def unauthorized():
     return redirect(url_for("organiser.login", next=request.full_path))
 
 
-@bp.after_request
-def never_cache(response):
-    """Organiser pages hold supporters' data: no browser or proxy keeps them."""
-    response.cache_control.no_store = True
-    response.cache_control.private = True
-    return response
-
-
 def login_rate_limit() -> str:
     """Sign-in attempts allowed per client address and per account."""
     return current_app.config["LOGIN_RATE_LIMIT"]
@@ -77,10 +59,11 @@ def safe_next(target: str | None) -> str:
     """Where to go after signing in: only a path inside the organiser area."""
     if target and not urlsplit(target).netloc and target.startswith("/organiser/"):
         return target
-    return url_for("organiser.dashboard")
+    return url_for("petition_organiser.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 @limiter.limit(login_rate_limit, methods=["POST"])
 @limiter.limit(login_rate_limit, methods=["POST"], key_func=submitted_email)
 def login():
@@ -100,7 +83,7 @@ def login():
 
 
 @bp.post("/logout")
-@login_required
+@requires(Role.STAFF)
 def logout():
     """Sign out of this browser."""
     logout_user()
@@ -110,7 +93,7 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@login_required
+@requires(Role.STAFF)
 def password():
     """Change your password; your other sessions end."""
     form = PasswordForm()
@@ -122,192 +105,20 @@ def password():
         else:
             login_user(current_user)  # this session carries the new token
             flash(_("Your password is changed. Other sessions are signed out."))
-            return redirect(url_for("organiser.dashboard"))
+            return redirect(url_for("petition_organiser.dashboard"))
     status = 400 if form.errors else 200
     return render_template("organiser/password.html", form=form), status
 
 
-@bp.get("/")
-@login_required
-def dashboard():
-    """Every petition at a glance."""
-    found = petitions.all_petitions()
-    rows = [(petition, petition_stats(petition)) for petition in found]
-    return render_template("organiser/dashboard.html", rows=rows)
-
-
-@bp.get("/petitions/<slug>")
-@login_required
-def petition(slug: str):
-    """One petition in detail: counts, chart, countries, latest signatures."""
-    found = petitions.get_petition(slug) or abort(404)
-    return render_template(
-        "organiser/petition.html",
-        petition=found,
-        stats=petition_stats(found),
-        export_form=ExportForm(formdata=None),
-    )
-
-
-@bp.get("/petitions/<slug>/signatures.csv")
-@login_required
-def export_signatures(slug: str):
-    """Download the petition's signatures as CSV, streamed and audited."""
-    found = petitions.get_petition(slug) or abort(404)
-    form = ExportForm(request.args)
-    if not form.validate():
-        return {"errors": form.errors}, 400
-    organiser = current_user._get_current_object()
-    chunks = exports.CsvExport(found, form.filters(), organiser, "web")
-    response = Response(stream_with_context(chunks), mimetype="text/csv")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{slug}-signatures.csv"'
-    )
-    return response
-
-
-@bp.route("/petitions/<slug>/edit", methods=["GET", "POST"])
-@login_required
-def edit_petition(slug: str):
-    """Change a petition's wording, goal or status."""
-    found = petitions.get_petition(slug) or abort(404)
-    form = PetitionForm(obj=found, state=found.state.value)
-    if form.validate_on_submit():
-        petitions.update_petition(found, **form_fields(form))
-        flash(_("The petition is saved."))
-        return redirect(url_for("organiser.petition", slug=slug))
-    status = 400 if form.errors else 200
-    return render_template("organiser/edit.html", petition=found, form=form), status
-
-
-def form_fields(form: PetitionForm) -> dict:
-    """The edited values, by field name."""
-    names = ["title", "target", "body_markdown", "goal", "state"]
-    return {name: getattr(form, name).data for name in names}
-
-
-def admin_required(view):
-    """Only admins: staff get a 403 page."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-@bp.get("/petitions/<slug>/print")
-@login_required
-def print_petition(slug: str):
-    """The petition, its count and its signers, laid out for paper or PDF."""
-    found = petitions.get_petition(slug) or abort(404)
-    services.audit(current_user, "print-signatures", slug)
-    signers = care.confirmed_signers(found)
-    page = stream_template(
-        "organiser/print.html",
-        petition=found,
-        count=petitions.confirmed_count(found.id),
-        signers=signers,
-    )
-    return Response(stream_with_context(page))
-
-
 @bp.get("/audit")
-@admin_required
+@requires(Role.ADMIN)
 def audit():
     """The latest entries of the audit log."""
-    return render_template("organiser/audit.html", entries=services.latest_audit())
-
-
-@bp.route("/petitions/<slug>/moderate", methods=["GET", "POST"])
-@login_required
-def moderate(slug: str):
-    """Invalidate signatures in bulk, after seeing how many will change."""
-    found = petitions.get_petition(slug) or abort(404)
-    form = SelectionForm()
-    count = None
-    if form.validate_on_submit():
-        if form.confirm.data:
-            changed = care.invalidate(found, form.selection(), current_user)
-            flash(_("%(n)d signatures invalidated.", n=changed))
-            return redirect(url_for("organiser.petition", slug=slug))
-        count = care.preview(found, form.selection())
-    status = 400 if form.errors else 200
-    return render_template(
-        "organiser/moderate.html",
-        petition=found,
-        form=form,
-        count=count,
-        comments=care.public_comments(found),
-    ), status
-
-
-# What an organiser may do to one signature, and the page to go back to.
-SIGNATURE_ACTIONS = {
-    "invalidate": (care.invalidate_one, "organiser.petition"),
-    "hide": (care.hide_public, "organiser.petition"),
-    "hide-comment": (care.hide_comment, "organiser.moderate"),
-}
-
-
-@bp.post("/signatures/<int:signature_id>/<action>")
-@login_required
-def signature_action(signature_id: int, action: str):
-    """Invalidate one signature, or stop showing its name or its comment."""
-    signature = care.get_signature(signature_id) or abort(404)
-    if action not in SIGNATURE_ACTIONS:
-        abort(404)
-    act, back_to = SIGNATURE_ACTIONS[action]
-    act(signature, current_user)
-    flash(_("Done."))
-    return redirect(url_for(back_to, slug=signature.petition.slug))
-
-
-@bp.route("/supporters", methods=["GET", "POST"])
-@login_required
-def supporters():
-    """Find everything held about a supporter (the email never goes in a URL)."""
-    form = SupporterForm()
-    found = None
-    if form.validate_on_submit():
-        found = care.supporter_signatures(form.email.data)
-    status = 400 if form.errors else 200
-    return render_template(
-        "organiser/supporters.html", form=form, signatures=found
-    ), status
-
-
-@bp.post("/supporters/export")
-@login_required
-def export_supporter():
-    """Everything held about a supporter, as a JSON download."""
-    form = SupporterForm()
-    if not form.validate():
-        abort(400)
-    data = care.supporter_record(form.email.data)
-    services.audit(current_user, "export-supporter", "data request", 1)
-    response = jsonify(data)
-    response.headers["Content-Disposition"] = 'attachment; filename="supporter.json"'
-    return response
-
-
-@bp.post("/supporters/erase")
-@admin_required
-def erase_supporter():
-    """Erase everything held about a supporter."""
-    form = SupporterForm()
-    if not form.validate():
-        abort(400)
-    erased = care.erase_supporter(form.email.data, current_user)
-    flash(_("Erased %(n)d signatures.", n=erased))
-    return redirect(url_for("organiser.supporters"))
+    return render_template("organiser/audit.html", entries=latest_audit())
 
 
 @bp.route("/organisers", methods=["GET", "POST"])
-@admin_required
+@requires(Role.ADMIN)
 def organisers():
     """Admins see every account and add new ones."""
     form = NewOrganiserForm()
@@ -328,7 +139,7 @@ def organisers():
 
 
 @bp.post("/organisers/<int:organiser_id>/<any(activate, deactivate):change>")
-@admin_required
+@requires(Role.ADMIN)
 def switch_organiser(organiser_id: int, change: str):
     """Switch an account on or off."""
     account = services.get_organiser(organiser_id) or abort(404)
@@ -337,7 +148,3 @@ def switch_organiser(organiser_id: int, change: str):
     except services.AccountError as error:
         flash(str(error))
     return redirect(url_for("organiser.organisers"))
-
-
-# The donation pages add their routes to ``bp``; imported last, once it exists.
-from campaign.organiser import donation_views  # noqa: E402, F401

@@ -1,18 +1,30 @@
-"""The sign form: syntax rules only; business rules live in services."""
+"""Petition forms: the sign form, and the organisers' edit, export and
+moderation forms. Syntax rules only; business rules live in services."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from campaign.forms import (
+    COUNTRY_CODES,
     country_field,
     email_field,
     name_field,
     plain_text,
     strip,
 )
-from campaign.mailing.forms import PETITION_WORDING
+from campaign.petition.exports import Filters
+from campaign.petition.models import PETITION_WORDING, SignatureState
+from campaign.petition.moderation import Selection
 
 COMMENT_MAX = 500
 
@@ -46,3 +58,114 @@ class SignForm(FlaskForm):
     )
     join_list = BooleanField(PETITION_WORDING)
     public = BooleanField(_l("Show my first name, country and comment on this page"))
+
+
+class PetitionForm(FlaskForm):
+    """What organisers may change about a petition."""
+
+    title = StringField(
+        _l("Title"),
+        filters=[strip],
+        validators=[DataRequired(_l("Give the petition a title.")), Length(max=300)],
+    )
+    target = StringField(
+        _l("Addressed to"),
+        filters=[strip],
+        validators=[DataRequired(_l("Say whom the petition asks.")), Length(max=500)],
+    )
+    body_markdown = TextAreaField(
+        _l("Petition text (Markdown)"),
+        validators=[DataRequired(_l("Write the petition text.")), Length(max=20000)],
+        render_kw={"rows": 12},
+    )
+    goal = IntegerField(
+        _l("Goal (signatures)"),
+        validators=[
+            DataRequired(_l("Set a goal.")),
+            NumberRange(min=1, max=100_000_000, message=_l("Set a goal above zero.")),
+        ],
+    )
+    state = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("open", _l("Open: taking signatures")),
+            SelectChoice("closed", _l("Closed")),
+        ],
+    )
+
+    def fields(self) -> dict:
+        """The edited values, by field name."""
+        names = ["title", "target", "body_markdown", "goal", "state"]
+        return {name: getattr(self, name).data for name in names}
+
+
+class ExportForm(FlaskForm):
+    """Which signatures to export: read from the query string."""
+
+    class Meta:
+        csrf = False  # a download link: it changes nothing
+
+    state = SelectField(
+        _l("State"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            *[SelectChoice(s.value, s.value) for s in SignatureState],
+        ],
+        default="",
+    )
+    since = DateField(_l("Signed on or after"), validators=[Optional()])
+    until = DateField(_l("Signed on or before"), validators=[Optional()])
+    country = StringField(
+        _l("Country code"),
+        filters=[strip, lambda v: v.upper() if v else v],
+        validators=[
+            Optional(),
+            AnyOf(COUNTRY_CODES, message=_l("Use a two-letter country code.")),
+        ],
+        render_kw={"maxlength": 2, "size": 3},
+    )
+    opted_in = BooleanField(_l("Only people who joined the mailing list"))
+
+    def filters(self) -> Filters:
+        """The chosen filters."""
+        return Filters(
+            state=SignatureState(self.state.data) if self.state.data else None,
+            since=self.since.data,
+            until=self.until.data,
+            country=self.country.data or None,
+            opted_in=self.opted_in.data,
+        )
+
+
+class SelectionForm(FlaskForm):
+    """Which signatures to invalidate in bulk; at least one criterion."""
+
+    email_domain = StringField(
+        _l("Email domain"), filters=[strip], validators=[Optional(), Length(max=255)]
+    )
+    since = DateField(_l("Signed on or after"), validators=[Optional()])
+    until = DateField(_l("Signed on or before"), validators=[Optional()])
+    ip_key = StringField(
+        _l("Client key (from the CSV)"),
+        filters=[strip],
+        validators=[Optional(), Length(min=64, max=64)],
+    )
+    confirm = BooleanField(_l("Yes, invalidate these signatures"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """Refuse a selection with no criterion: it would take everything."""
+        if not super().validate(extra_validators):
+            return False
+        if not any(self.selection().__dict__.values()):
+            self.email_domain.errors.append(_l("Choose at least one criterion."))
+            return False
+        return True
+
+    def selection(self) -> Selection:
+        """The chosen criteria."""
+        return Selection(
+            email_domain=self.email_domain.data or None,
+            since=self.since.data,
+            until=self.until.data,
+            ip_key=self.ip_key.data or None,
+        )

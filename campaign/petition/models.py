@@ -4,11 +4,16 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
 from campaign.models import TimestampMixin, UTCDateTime, enum_column
 from campaign.outbox import OutboxMixin
+
+# The text beside ``Signature.join_list``, word for word: a signer who ticks it
+# and confirms joins the mailing list, and the consent record keeps this text.
+PETITION_WORDING = _l("Email me updates about this campaign")
 
 
 class PetitionState(enum.Enum):

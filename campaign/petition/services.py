@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
+from campaign.audit import record
 from campaign.extensions import cache, db
-from campaign.mailing.forms import PETITION_WORDING
-from campaign.mailing.services import subscribe_signer
 from campaign.models import insert_for, now_utc
 from campaign.petition.models import (
+    PETITION_WORDING,
     CounterShard,
     Notice,
     Petition,
@@ -28,6 +28,7 @@ from campaign.petition.models import (
     Signature,
     SignatureState,
 )
+from campaign.petition.signals import signer_joined_list
 from campaign.petition.tokens import signature_from_token
 from campaign.text import canonical_email, first_name, render_markdown, shorten
 
@@ -196,7 +197,7 @@ def _join_mailing_list(signature: Signature) -> None:
     """The petition's opt-in takes effect now the address is proven."""
     with force_locale(signature.locale):
         wording = str(PETITION_WORDING)
-    subscribe_signer(signature, wording)
+    signer_joined_list.send(signature, wording=wording)
 
 
 def add_to_count(petition_id: int, amount: int) -> None:
@@ -336,13 +337,19 @@ def petition_for_story(story_id: int) -> Petition | None:
     return db.session.scalars(query.limit(1)).first()
 
 
-def update_petition(petition: Petition, **fields) -> Petition:
-    """Apply an organiser's edit; the public page shows it within seconds."""
-    for name, value in fields.items():
-        setattr(petition, name, value)
+def update_petition(petition: Petition, organiser, **fields) -> Petition:
+    """Apply an organiser's edit (audited, naming the fields that changed); the
+    public page shows it within seconds."""
     if "state" in fields:
-        petition.state = PetitionState(fields["state"])
+        fields["state"] = PetitionState(fields["state"])
+    changed = [name for name, new in fields.items() if getattr(petition, name) != new]
+    for name in changed:
+        setattr(petition, name, fields[name])
     petition.body_html = render_markdown(petition.body_markdown)
+    detail = f"{petition.slug}: {', '.join(changed) or 'nothing changed'}"
+    if "state" in changed:
+        detail += f" (now {petition.state.value})"
+    record(organiser, "edit-petition", detail)
     db.session.commit()
     cache.delete(_ref_key(petition.slug))
     return petition

@@ -1,9 +1,8 @@
-"""Looking after supporters' data: moderation, data requests, erasure.
+"""Moderating signatures: invalidate (one or in bulk), hide names and comments.
 
-Counts follow every change: a confirmed signature that is invalidated or
-erased is taken off its petition's counter in the same commit. Erasure
-deletes the signature outright (it stops counting); nothing about the person
-is kept, not even in the audit log.
+Counts follow every change: a confirmed signature that is invalidated is
+taken off its petition's counter in the same commit. Every action is
+audited, naming the signature's id, never the person.
 """
 
 from dataclasses import dataclass
@@ -11,14 +10,12 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from campaign.donate.care import donor_record, forget_donor
+from campaign.audit import record
+from campaign.csvstream import describe
 from campaign.extensions import db
-from campaign.mailing import services as mailing
-from campaign.organiser.exports import describe, signed_between
-from campaign.organiser.services import record
+from campaign.petition.exports import signed_between
 from campaign.petition.models import Petition, Signature, SignatureState
 from campaign.petition.services import add_to_count, forget_count
-from campaign.text import canonical_email
 
 LIVE = (SignatureState.PENDING, SignatureState.VALIDATED)
 
@@ -136,66 +133,3 @@ def confirmed_signers(petition: Petition):
         .order_by(Signature.id)
         .execution_options(yield_per=2000)
     )
-
-
-def supporter_signatures(email: str) -> list[Signature]:
-    """Every signature made with this address (however it was written)."""
-    return list(
-        db.session.scalars(
-            sa.select(Signature)
-            .where(Signature.canonical_email == canonical_email(email))
-            .order_by(Signature.id)
-        )
-    )
-
-
-def supporter_record(email: str) -> dict:
-    """Everything held about a supporter, ready to hand over as JSON."""
-    return {
-        "email": email,
-        "signatures": [
-            {
-                "petition": s.petition.slug,
-                "name": s.name,
-                "email": s.email,
-                "country": s.country,
-                "comment": s.comment,
-                "state": s.state.value,
-                "signed_at": s.created_at.isoformat(),
-                "confirmed_at": s.validated_at.isoformat() if s.validated_at else None,
-                "consents": {
-                    "mailing_list": s.join_list,
-                    "show_name_publicly": s.public,
-                },
-                "comment_hidden_by_moderator": s.comment_hidden,
-                "language": s.locale,
-                "client_address": "kept only as a keyed hash" if s.ip_key else None,
-            }
-            for s in supporter_signatures(email)
-        ],
-        "mailing_list": mailing.subscriber_record(email),
-        **donor_record(email),
-    }
-
-
-def erase_supporter(email: str, organiser) -> int:
-    """Delete everything held about a supporter; confirmed signatures stop counting.
-
-    Their donations keep their amounts but lose the name and email.
-    """
-    found = supporter_signatures(email)
-    subscribed = mailing.erase_subscriber(email)
-    for signature in found:
-        if signature.state is SignatureState.VALIDATED:
-            add_to_count(signature.petition_id, -1)
-        db.session.delete(signature)
-    donations = forget_donor(email)
-    # The log says that an erasure happened, never whose.
-    detail = f"{len(found)} signature(s), {donations} donation record(s)"
-    if subscribed:
-        detail += ", list membership"
-    record(organiser, "erase-supporter", detail, len(found) + donations)
-    db.session.commit()
-    for petition_id in {s.petition_id for s in found}:
-        forget_count(petition_id)
-    return len(found)

@@ -1,54 +1,28 @@
-"""Signature exports: filtered, streamed in constant memory, spreadsheet-safe.
+"""CSV exports of any table: streamed in constant memory, spreadsheet-safe, audited.
 
-The same generator feeds the CSV download and the CLI command; every export is
-written to the audit log with the number of rows that actually went out.
+Cells are formatted by the database (``as_cell``); on PostgreSQL the
+database writes the CSV itself (``COPY … TO STDOUT``), on SQLite it builds
+each line (``csv_line``). Every export is written to the audit log with the
+number of rows that actually went out. Features subclass ``CsvExport`` with
+their own columns and query (petition/exports.py, donate/reports.py).
 """
 
 import csv
 import io
 import selectors
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from datetime import date
+from dataclasses import asdict
 
 import sqlalchemy as sa
 
+from campaign.audit import record
 from campaign.extensions import db
-from campaign.models import UTCDateTime, utc_midnight
-from campaign.organiser.services import record
-from campaign.petition.models import Petition, Signature, SignatureState
+from campaign.models import UTCDateTime
 
 # What a cell may not start with, lest a spreadsheet run it as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = {
-    "signed_at": Signature.created_at,
-    "confirmed_at": Signature.validated_at,
-    "state": Signature.state,
-    "name": Signature.name,
-    "email": Signature.email,
-    "country": Signature.country,
-    "comment": Signature.comment,
-    "joined_list": Signature.join_list,
-    "public": Signature.public,
-    "client_key": Signature.ip_key,
-}
 BATCH = 4096
 CHUNK_BYTES = 256 * 1024
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which signatures an export takes."""
-
-    state: SignatureState | None = None
-    since: date | None = None
-    until: date | None = None
-    country: str | None = None
-    opted_in: bool = False
-
-    def describe(self) -> str:
-        """A line for the audit log."""
-        return describe(self)
 
 
 def describe(criteria) -> str:
@@ -59,29 +33,6 @@ def describe(criteria) -> str:
         if value
     ]
     return " ".join(words) or "all"
-
-
-def signed_between(since: date | None, until: date | None) -> list:
-    """Conditions for signatures made on or after ``since``, on or before ``until``."""
-    found = []
-    if since:
-        found.append(Signature.created_at >= utc_midnight(since))
-    if until:
-        found.append(Signature.created_at < utc_midnight(until, 1))
-    return found
-
-
-def conditions(petition: Petition, filters: Filters) -> list:
-    """Which rows an export takes, as SQL conditions."""
-    found = [Signature.petition_id == petition.id]
-    if filters.state:
-        found.append(Signature.state == filters.state)
-    found += signed_between(filters.since, filters.until)
-    if filters.country:
-        found.append(Signature.country == filters.country)
-    if filters.opted_in:
-        found.append(Signature.join_list.is_(True))
-    return found
 
 
 def as_cell(column, dialect_name: str):
@@ -122,7 +73,7 @@ def is_free_text(column) -> bool:
     return not isinstance(column.type, UTCDateTime | sa.Boolean | sa.Enum)
 
 
-def csv_line() -> sa.ColumnElement:
+def csv_line(columns) -> sa.ColumnElement:
     """A whole CSV line as UTF-8 bytes, built by SQLite.
 
     SQLite runs inside this process, so every Python object a cell costs is
@@ -133,7 +84,7 @@ def csv_line() -> sa.ColumnElement:
     or line break.
     """
     template, cells = [], []
-    for column in COLUMNS.values():
+    for column in columns:
         cell = as_text(column, "sqlite")
         if is_free_text(column):
             template.append('"%s"')
@@ -142,37 +93,6 @@ def csv_line() -> sa.ColumnElement:
             template.append("%s")
         cells.append(cell)
     return sa.cast(sa.func.printf(",".join(template), *cells), sa.LargeBinary)
-
-
-def selection(petition: Petition, filters: Filters) -> sa.Select:
-    """The export's query, oldest signature first.
-
-    PostgreSQL gets every cell as text (its COPY writes the CSV), SQLite
-    whole CSV lines.
-    """
-    dialect_name = db.engine.dialect.name
-    if dialect_name == "postgresql":
-        cells = [
-            as_cell(column, dialect_name).label(name)
-            for name, column in COLUMNS.items()
-        ]
-    else:
-        cells = [csv_line()]
-    return (
-        sa.select(*cells).where(*conditions(petition, filters)).order_by(Signature.id)
-    )
-
-
-def count_rows(petition: Petition, filters: Filters) -> int:
-    """How many rows an export will have (for progress bars)."""
-    return db.session.scalar(
-        sa.select(sa.func.count()).where(*conditions(petition, filters))
-    )
-
-
-def literal_sql(petition: Petition, filters: Filters) -> str:
-    """The export's query as plain SQL, its values rendered as literals."""
-    return literal(selection(petition, filters))
 
 
 def literal(query: sa.Select) -> str:
@@ -196,18 +116,17 @@ class CsvExport:
     """An export in progress: iterate it for CSV bytes; ``written`` counts rows.
 
     Whatever ends the iteration (the last row, an error, a client that goes
-    away), the audit log records how many rows went out. Subclasses export
-    other tables by giving their own ``header``, ``sql`` and ``detail``.
+    away), the audit log records how many rows went out. Subclasses give
+    their ``action``, ``header``, ``sql`` and ``detail``.
     """
 
-    action = "export-signatures"
+    action = "export"
     # On SQLite, does ``sql()`` return whole CSV lines (see csv_line)?
     lines_from_database = True
 
-    def __init__(self, petition: Petition, filters: Filters, organiser, via: str):
+    def __init__(self, filters, organiser, via: str):
         """Prepare the export; nothing is read until iteration starts."""
-        self.petition, self.filters = petition, filters
-        self.organiser, self.via = organiser, via
+        self.filters, self.organiser, self.via = filters, organiser, via
         self.written = 0
 
     def __iter__(self) -> Iterator[bytes]:
@@ -292,15 +211,15 @@ class CsvExport:
 
     def header(self) -> list[str]:
         """The CSV's column names."""
-        return list(COLUMNS)
+        raise NotImplementedError
 
     def sql(self) -> str:
-        """The rows to write, as one SQL query of text cells."""
-        return literal_sql(self.petition, self.filters)
+        """The rows to write, as one SQL query of text cells (or CSV lines)."""
+        raise NotImplementedError
 
     def detail(self) -> str:
         """What was exported, for the audit log."""
-        return f"{self.petition.slug} via {self.via}: {self.filters.describe()}"
+        raise NotImplementedError
 
     def _audit(self) -> None:
         """Write the audit entry, after ending the streaming read."""

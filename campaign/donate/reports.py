@@ -9,6 +9,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from campaign.csvstream import CsvExport, as_cell, describe, literal
 from campaign.donate.models import (
     Donation,
     DonationKind,
@@ -19,8 +20,7 @@ from campaign.donate.models import (
 from campaign.donate.services import ZERO_DECIMAL, currency, minor_per_major
 from campaign.extensions import db
 from campaign.models import utc_midnight
-from campaign.organiser.exports import CsvExport, as_cell, describe, literal
-from campaign.organiser.stats import CHART_DAYS, per_bucket
+from campaign.timeseries import CHART_DAYS, per_bucket
 
 LIST_LIMIT = 200
 
@@ -165,10 +165,6 @@ class DonationExport(CsvExport):
     lines_from_database = False  # rows of cells; the csv module writes them
 
     action = "export-donations"
-
-    def __init__(self, filters: DonationFilters, organiser, via: str):
-        """Prepare the export; nothing is read until iteration starts."""
-        super().__init__(None, filters, organiser, via)
 
     def header(self) -> list[str]:
         """The CSV's column names."""

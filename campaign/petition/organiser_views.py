@@ -1,0 +1,146 @@
+"""Organiser pages for petitions: dashboard, detail, edit, exports, print, moderation.
+
+Every route declares the role it needs (campaign/permissions.py).
+"""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_template,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from campaign.audit import audit
+from campaign.permissions import Role, requires
+from campaign.petition import moderation, services
+from campaign.petition.exports import SignatureExport
+from campaign.petition.forms import ExportForm, PetitionForm, SelectionForm
+from campaign.petition.stats import petition_stats
+
+bp = Blueprint("petition_organiser", __name__, url_prefix="/organiser")
+
+
+def petition_or_404(slug: str):
+    """The petition with this slug, or a 404 page."""
+    return services.get_petition(slug) or abort(404)
+
+
+@bp.get("/")
+@requires(Role.STAFF)
+def dashboard():
+    """Every petition at a glance."""
+    rows = [(found, petition_stats(found)) for found in services.all_petitions()]
+    return render_template("petition/organiser/dashboard.html", rows=rows)
+
+
+@bp.get("/petitions/<slug>")
+@requires(Role.STAFF)
+def petition(slug: str):
+    """One petition in detail: counts, chart, countries, latest signatures."""
+    found = petition_or_404(slug)
+    return render_template(
+        "petition/organiser/petition.html",
+        petition=found,
+        stats=petition_stats(found),
+        export_form=ExportForm(formdata=None),
+    )
+
+
+@bp.get("/petitions/<slug>/signatures.csv")
+@requires(Role.STAFF)
+def export_signatures(slug: str):
+    """Download the petition's signatures as CSV, streamed and audited."""
+    found = petition_or_404(slug)
+    form = ExportForm(request.args)
+    if not form.validate():
+        return {"errors": form.errors}, 400
+    organiser = current_user._get_current_object()
+    chunks = SignatureExport(found, form.filters(), organiser, "web")
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{slug}-signatures.csv"'
+    )
+    return response
+
+
+@bp.route("/petitions/<slug>/edit", methods=["GET", "POST"])
+@requires(Role.EDITOR)
+def edit_petition(slug: str):
+    """Change a petition's wording, goal or status."""
+    found = petition_or_404(slug)
+    form = PetitionForm(obj=found, state=found.state.value)
+    if form.validate_on_submit():
+        services.update_petition(found, current_user, **form.fields())
+        flash(_("The petition is saved."))
+        return redirect(url_for("petition_organiser.petition", slug=slug))
+    status = 400 if form.errors else 200
+    return render_template(
+        "petition/organiser/edit.html", petition=found, form=form
+    ), status
+
+
+@bp.get("/petitions/<slug>/print")
+@requires(Role.STAFF)
+def print_petition(slug: str):
+    """The petition, its count and its signers, laid out for paper or PDF."""
+    found = petition_or_404(slug)
+    audit(current_user, "print-signatures", slug)
+    page = stream_template(
+        "petition/organiser/print.html",
+        petition=found,
+        count=services.confirmed_count(found.id),
+        signers=moderation.confirmed_signers(found),
+    )
+    return Response(stream_with_context(page))
+
+
+@bp.route("/petitions/<slug>/moderate", methods=["GET", "POST"])
+@requires(Role.STAFF)
+def moderate(slug: str):
+    """Invalidate signatures in bulk, after seeing how many will change."""
+    found = petition_or_404(slug)
+    form = SelectionForm()
+    count = None
+    if form.validate_on_submit():
+        if form.confirm.data:
+            changed = moderation.invalidate(found, form.selection(), current_user)
+            flash(_("%(n)d signatures invalidated.", n=changed))
+            return redirect(url_for("petition_organiser.petition", slug=slug))
+        count = moderation.preview(found, form.selection())
+    status = 400 if form.errors else 200
+    return render_template(
+        "petition/organiser/moderate.html",
+        petition=found,
+        form=form,
+        count=count,
+        comments=moderation.public_comments(found),
+    ), status
+
+
+# What an organiser may do to one signature, and the page to go back to.
+SIGNATURE_ACTIONS = {
+    "invalidate": (moderation.invalidate_one, "petition_organiser.petition"),
+    "hide": (moderation.hide_public, "petition_organiser.petition"),
+    "hide-comment": (moderation.hide_comment, "petition_organiser.moderate"),
+}
+
+
+@bp.post("/signatures/<int:signature_id>/<action>")
+@requires(Role.STAFF)
+def signature_action(signature_id: int, action: str):
+    """Invalidate one signature, or stop showing its name or its comment."""
+    signature = moderation.get_signature(signature_id) or abort(404)
+    if action not in SIGNATURE_ACTIONS:
+        abort(404)
+    act, back_to = SIGNATURE_ACTIONS[action]
+    act(signature, current_user)
+    flash(_("Done."))
+    return redirect(url_for(back_to, slug=signature.petition.slug))

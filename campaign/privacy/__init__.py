@@ -1,0 +1,1 @@
+"""Privacy: a supporter's data on request, and its erasure (organisers)."""
