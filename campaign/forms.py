@@ -120,3 +120,12 @@ def country_field(label, required: bool) -> SelectField:
         ],
         render_kw={"autocomplete": "country"},
     )
+
+
+def render_form(template: str, form, **context):
+    """A page with a form: 400 when the form was refused, so the status says
+    so too (tests, assistive tools and proxies see it), 200 otherwise."""
+    from flask import render_template
+
+    status = 400 if form.errors else 200
+    return render_template(template, form=form, **context), status

@@ -19,6 +19,7 @@ from wtforms import SelectChoice
 
 from campaign.audit import audit
 from campaign.errors import render_error
+from campaign.forms import render_form
 from campaign.mailing import broadcasts, services
 from campaign.mailing.compose import render_bodies
 from campaign.mailing.forms import BounceForm, BroadcastForm, ScheduleForm
@@ -122,10 +123,7 @@ def edit(broadcast_id: int | None = None):
             **audience_fields(form.audience.data),
         )
         return redirect(url_for("broadcasts.show", broadcast_id=saved.id))
-    status = 400 if form.errors else 200
-    return render_template(
-        "mailing/organiser/edit.html", form=form, broadcast=broadcast
-    ), status
+    return render_form("mailing/organiser/edit.html", form, broadcast=broadcast)
 
 
 @bp.get("/<int:broadcast_id>")

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from campaign.audit import audit
+from campaign.forms import render_form
 from campaign.permissions import Role, requires
 from campaign.petition import moderation, services
 from campaign.petition.exports import SignatureExport
@@ -81,10 +82,7 @@ def edit_petition(slug: str):
         services.update_petition(found, current_user, **form.fields())
         flash(_("The petition is saved."))
         return redirect(url_for("petition_organiser.petition", slug=slug))
-    status = 400 if form.errors else 200
-    return render_template(
-        "petition/organiser/edit.html", petition=found, form=form
-    ), status
+    return render_form("petition/organiser/edit.html", form, petition=found)
 
 
 @bp.get("/petitions/<slug>/print")
@@ -115,14 +113,13 @@ def moderate(slug: str):
             flash(_("%(n)d signatures invalidated.", n=changed))
             return redirect(url_for("petition_organiser.petition", slug=slug))
         count = moderation.preview(found, form.selection())
-    status = 400 if form.errors else 200
-    return render_template(
+    return render_form(
         "petition/organiser/moderate.html",
+        form,
         petition=found,
-        form=form,
         count=count,
         comments=moderation.public_comments(found),
-    ), status
+    )
 
 
 # What an organiser may do to one signature, and the page to go back to.

@@ -6,13 +6,13 @@ from flask import (
     flash,
     jsonify,
     redirect,
-    render_template,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from campaign.audit import audit
+from campaign.forms import render_form
 from campaign.permissions import Role, requires
 from campaign.privacy import services
 from campaign.privacy.forms import SupporterForm
@@ -28,10 +28,7 @@ def supporters():
     found = None
     if form.validate_on_submit():
         found = services.supporter_signatures(form.email.data)
-    status = 400 if form.errors else 200
-    return render_template(
-        "privacy/supporters.html", form=form, signatures=found
-    ), status
+    return render_form("privacy/supporters.html", form, signatures=found)
 
 
 @bp.post("/export")
