@@ -39,7 +39,20 @@ def stored_signatures(app) -> list[str]:
 # --- the database --------------------------------------------------------------
 
 
-class PostgresOutage:
+class Outage:
+    """An outage of the test database, for the length of a ``with`` block."""
+
+    def __enter__(self):
+        """Start the outage."""
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        """End it, whatever happened inside (a failed test included)."""
+        self.end()
+
+
+class PostgresOutage(Outage):
     """The app reaches PostgreSQL through a proxy; the outage cuts the proxy."""
 
     reads_fail = True
@@ -62,7 +75,7 @@ class PostgresOutage:
         self.proxy.restore()
 
 
-class SqliteOutage:
+class SqliteOutage(Outage):
     """Another process holds the SQLite file's write lock past the busy timeout."""
 
     reads_fail = False  # WAL: readers never wait on a writer
@@ -87,9 +100,7 @@ class SqliteOutage:
 def database_outage(database_url):
     """A real outage of this test's database, started and ended by the test."""
     if database_url.startswith("sqlite"):
-        outage = SqliteOutage(database_url)
-        yield outage
-        outage.lock.release()
+        yield SqliteOutage(database_url)
     else:
         outage = PostgresOutage(database_url)
         yield outage
@@ -131,44 +142,34 @@ def test_a_database_outage_answers_503_and_the_site_recovers_alone(
     token, join_token = csrf_token(client), csrf_token(client, "/join")
     paid = event("checkout.session.completed", checkout_session())
 
-    database_outage.start()
-    during = sign(client, email="during@example.org", csrf_token=token, headers=ENGLISH)
-    assert_unavailable_page(during)
-    # Stripe retries a webhook that gets a 5xx: the gift is not lost.
-    webhook = deliver(client, paid)
-    assert webhook.status_code == 503
-    assert webhook.headers["Retry-After"] == "30"
-    assert "try again" in webhook.get_json()["error"]
-    joined = client.post(
-        "/join",
-        data={
-            "email": "joiner@example.org",
-            "source": "join",
-            "csrf_token": join_token,
-        },
-        headers=ENGLISH,
-    )
-    assert_unavailable_page(joined)
-    count = client.get(f"/petitions/{SLUG}/count.json", headers=ENGLISH)
-    if database_outage.reads_fail:
-        assert count.status_code == 503
-        assert count.headers["Retry-After"] == "30"
-        assert "error" in count.get_json()
-        assert_unavailable_page(client.get(f"/petitions/{SLUG}", headers=ENGLISH))
-    else:
-        assert count.status_code == 200  # a locked SQLite file still reads
-    health = client.get("/healthz")
-    if database_outage.reads_fail:
-        assert health.status_code == 503
-        assert health.get_json()["database"] == "unreachable"
-    for path in every_get_path(app):
-        if path == "/healthz":
-            continue
-        with client.get(path, headers=ENGLISH) as response:
-            assert response.status_code < 500 or response.status_code == 503, path
-            if response.status_code == 503:
-                assert response.headers["Retry-After"] == "30", path
-    database_outage.end()
+    with database_outage:
+        during = sign(
+            client, email="during@example.org", csrf_token=token, headers=ENGLISH
+        )
+        assert_unavailable_page(during)
+        # Stripe retries a webhook that gets a 5xx: the gift is not lost.
+        webhook = deliver(client, paid)
+        assert webhook.status_code == 503
+        assert webhook.headers["Retry-After"] == "30"
+        assert "try again" in webhook.get_json()["error"]
+        joined = client.post(
+            "/join",
+            data={
+                "email": "joiner@example.org",
+                "source": "join",
+                "csrf_token": join_token,
+            },
+            headers=ENGLISH,
+        )
+        assert_unavailable_page(joined)
+        count = client.get(f"/petitions/{SLUG}/count.json", headers=ENGLISH)
+        if database_outage.reads_fail:
+            assert count.status_code == 503
+            assert count.headers["Retry-After"] == "30"
+            assert "error" in count.get_json()
+            assert_unavailable_page(client.get(f"/petitions/{SLUG}", headers=ENGLISH))
+        else:
+            assert count.status_code == 200  # a locked SQLite file still reads
 
     # Back without a restart: the same app, the same connection pool.
     assert signed(client, "during@example.org")  # the signer sends it again
@@ -187,6 +188,24 @@ def test_a_database_outage_answers_503_and_the_site_recovers_alone(
         "during@example.org",
         "after@example.org",
     }
+
+
+def test_no_page_answers_500_while_the_database_is_down(database_outage, app_factory):
+    app = app_factory(**database_outage.overrides, **STRIPE)  # donate pages fully on
+    client = app.test_client()
+    with database_outage:
+        health = client.get("/healthz")
+        if database_outage.reads_fail:
+            assert health.status_code == 503
+            assert health.get_json()["database"] == "unreachable"
+        for path in every_get_path(app):
+            if path == "/healthz":
+                continue
+            with client.get(path, headers=ENGLISH) as response:
+                assert response.status_code < 500 or response.status_code == 503, path
+                if response.status_code == 503:
+                    assert response.headers["Retry-After"] == "30", path
+    assert client.get("/healthz").status_code == 200
 
 
 # --- Redis ---------------------------------------------------------------------
