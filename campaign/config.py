@@ -78,6 +78,12 @@ class Config:
     LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
     # X-RateLimit-* headers would cost a storage read on every limited request.
     RATELIMIT_HEADERS_ENABLED = False
+    # Redis down: count limits in this process's memory instead of failing the
+    # request, and go back to Redis once it answers (checked with backoff).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Seconds a visitor is told to wait (Retry-After) while the database is down.
+    UNAVAILABLE_RETRY_AFTER = 30
     CONFIRM_TOKEN_MAX_AGE = 14 * 24 * 3600
     # Resend a confirmation or an "already signed" notice at most this often.
     NOTICE_INTERVAL = 600
@@ -214,6 +220,7 @@ ENV_INTS = [
     "BROADCAST_POLL_SECONDS",
     "STRIPE_MAX_NETWORK_RETRIES",
     "STRIPE_TIMEOUT",
+    "UNAVAILABLE_RETRY_AFTER",
     "DONATION_MIN",
     "DONATION_MAX",
     "DONATION_MANAGE_LINK_MAX_AGE",
@@ -240,6 +247,13 @@ BEAT_SCHEDULE = {
         "BROADCAST_POLL_SECONDS",
     ),
 }
+
+
+# Seconds to wait for Redis before treating it as down (rate limits, cache).
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# CACHE_TYPE values naming Flask-Caching's Redis backend; they get ours, which
+# treats an unreachable Redis as a cache miss (campaign/caching.py).
+REDIS_CACHE_NAMES = {"RedisCache", "redis", "flask_caching.backends.RedisCache"}
 
 
 def load_config(app, test_config: dict | None = None) -> None:
@@ -294,7 +308,19 @@ def finish_config(app, name: str) -> None:
             for name, (task, every) in BEAT_SCHEDULE.items()
         },
     }
+    if broker.startswith(("redis://", "rediss://")):
+        # Bounds connecting only: the worker's long polls keep their own timeout.
+        config["CELERY"]["broker_transport_options"] = {
+            "socket_connect_timeout": REDIS_TIMEOUTS["socket_connect_timeout"]
+        }
     config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    if config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        # An unreachable (not just refusing) Redis must not hold requests for
+        # the operating system's connect timeout.
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS", dict(REDIS_TIMEOUTS))
+    if config["CACHE_TYPE"] in REDIS_CACHE_NAMES:
+        config["CACHE_TYPE"] = "campaign.caching.RedisCache"
+        config.setdefault("CACHE_OPTIONS", dict(REDIS_TIMEOUTS))
     config["DONATION_CURRENCY"] = config["DONATION_CURRENCY"].lower()
     presets = [w.strip() for w in config["DONATION_PRESETS"].split(",") if w.strip()]
     if not all(word.isdigit() for word in presets):

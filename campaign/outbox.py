@@ -21,12 +21,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_mail import Message
 from kombu.exceptions import OperationalError as QueueUnavailable
+from redis.exceptions import RedisError
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
 from campaign.email import sending
 from campaign.extensions import db
 from campaign.models import UTCDateTime, now_utc
-from campaign.tasks import delay
+from campaign.tasks import celery_app
 
 log = logging.getLogger(__name__)
 # Failures that mean "try again later", as opposed to a refused address.
@@ -171,8 +172,12 @@ class Kicker:
             if interval and now - self.last < interval:
                 return
             self.last = now
+        celery_app(current_app)
         try:
-            delay(task)
-        except QueueUnavailable:
+            # One attempt: with the broker down, Celery's default retries would
+            # hold this request for most of a second, for an email that waits
+            # in its row anyway.
+            task.apply_async(retry_policy={"max_retries": 0})
+        except (QueueUnavailable, RedisError, OSError) as error:
             # The email stays due: the beat schedule or the next kick sends it.
-            log.warning("Queue unreachable; emails wait for the next run.")
+            log.warning("Queue unreachable (%s); emails wait for the next run.", error)

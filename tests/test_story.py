@@ -159,10 +159,13 @@ def test_seed_is_idempotent(app, runner):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Petition)) == 1
 
 
-def test_healthz_reports_database_and_queue(client):
+def test_healthz_reports_database_and_queue(app, client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"database": "ok", "queue": "ok"}
+    expected = {"database": "ok", "queue": "ok"}
+    if app.config.get("REDIS_URL"):  # Redis is checked only when configured
+        expected["redis"] = "ok"
+    assert response.get_json() == expected
 
 
 def test_healthz_fails_when_the_queue_is_unreachable(app_factory):

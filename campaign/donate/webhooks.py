@@ -23,6 +23,7 @@ from campaign.donate.models import (
     StripeEvent,
 )
 from campaign.donate.tasks import kick_receipts
+from campaign.errors import database_unavailable
 from campaign.extensions import db
 from campaign.models import now_utc
 
@@ -52,6 +53,8 @@ def receive(payload: bytes, signature: str | None) -> str:
             if attempt == 2:
                 raise
         except (*MALFORMED, StatementError) as error:
+            if database_unavailable(error):
+                raise  # a 503 (campaign/errors.py), so Stripe delivers it again
             db.session.rollback()
             raise MalformedEvent(str(error)) from error
         else:

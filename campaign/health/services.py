@@ -1,8 +1,10 @@
-"""Reachability checks for the database and the task queue."""
+"""Reachability checks for the database, the task queue and Redis."""
 
+import redis
 import sqlalchemy as sa
 from flask import current_app
 
+from campaign.config import REDIS_TIMEOUTS
 from campaign.extensions import db
 from campaign.tasks import celery_app
 
@@ -26,3 +28,14 @@ def queue_ok() -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not reachable"
         return False
     return True
+
+
+def redis_ok(url: str) -> bool:
+    """Whether the Redis at ``url`` (rate limits, cache, maybe the broker) answers."""
+    client = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()

@@ -13,6 +13,10 @@ from concurrent.futures import Future, wait
 
 from flask import current_app
 from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
+from redis.exceptions import RedisError
 
 from campaign.email import raw_sending
 from campaign.extensions import limiter
@@ -33,19 +37,38 @@ class Throttle:
     """At most BROADCAST_RATE messages per second across all workers.
 
     The count lives in the rate limiter's storage (Redis in production), so
-    every worker shares one budget; 0 turns throttling off.
+    every worker shares one budget; 0 turns throttling off. While that storage
+    is unreachable each run counts in its own memory (so the budget holds per
+    worker, not across them) and tries the shared one again every few seconds.
     """
+
+    # Seconds between attempts to reach the shared storage again.
+    RETRY_SHARED = 5.0
 
     def __init__(self, rate: int):
         """Set the budget, in messages per second."""
         self.item = RateLimitItemPerSecond(rate) if rate else None
+        self.local = FixedWindowRateLimiter(MemoryStorage())
+        self.shared_again_at = 0.0
 
     def wait(self) -> None:
         """Return once one more message may go out."""
         if self.item is None:
             return
-        while not limiter.limiter.hit(self.item, "broadcast-send"):
+        while not self._hit():
             time.sleep(1 / self.item.amount)
+
+    def _hit(self) -> bool:
+        """Count one message in the shared budget, or the local one without it."""
+        if time.monotonic() >= self.shared_again_at:
+            try:
+                return limiter.limiter.hit(self.item, "broadcast-send")
+            except (RedisError, StorageError, OSError) as error:
+                log.warning(
+                    "Throttle storage unreachable (%s); counting locally.", error
+                )
+                self.shared_again_at = time.monotonic() + self.RETRY_SHARED
+        return self.local.hit(self.item, "broadcast-send")
 
 
 def is_permanent(code: int) -> bool:
