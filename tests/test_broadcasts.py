@@ -32,8 +32,8 @@ from campaign.mailing.sender import SmtpUnavailable, send_broadcast
 from campaign.mailing.tasks import resume_broadcasts
 from campaign.mailing.tasks import send_broadcast as send_broadcast_task
 from campaign.models import now_utc
-from campaign.tasks import delay
 from campaign.permissions import Role
+from campaign.tasks import delay
 from tests.helpers import (
     REDIS_URL,
     SLUG,
@@ -152,7 +152,9 @@ def test_compose_preview_test_and_send(app, editor, inbox):
 
     assert send_now(editor, broadcast_id).status_code == 302
     assert recipients(inbox) == people(3)
-    status = editor.get(f"/organiser/broadcasts/{broadcast_id}/progress.json").get_json()
+    status = editor.get(
+        f"/organiser/broadcasts/{broadcast_id}/progress.json"
+    ).get_json()
     assert status["state"] == "sent"
     assert (status["sent"], status["pending"], status["percent"]) == (3, 0, 100)
     assert status["recipients"] == 3
@@ -511,7 +513,9 @@ def test_a_sent_broadcast_can_no_longer_be_changed(app, editor, inbox):
     page = f"/organiser/broadcasts/{broadcast_id}"
     later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     edit = {"subject": "Changed", "body_markdown": "New", "audience": "subscribers"}
-    assert submit(editor, f"{page}/edit", page=f"{page}/edit", **edit).status_code == 409
+    assert (
+        submit(editor, f"{page}/edit", page=f"{page}/edit", **edit).status_code == 409
+    )
     assert (
         submit(editor, f"{page}/schedule", page=page, send_at=later).status_code == 409
     )
