@@ -2,7 +2,8 @@
 
 Builds the sdist and wheel, installs the wheel into a fresh virtualenv outside
 the checkout, and from a folder outside it too runs ``flask db upgrade``,
-``flask campaign seed`` and gunicorn, as the README's deploy section does.
+``flask campaign seed``, gunicorn, a Celery worker and beat, as the README's
+deploy section does.
 Slow (about a minute: the install fetches every dependency, from pip's cache
 when it has them); ``pytest -m "not slow"`` leaves it out.
 """
@@ -106,6 +107,30 @@ def environment(venv: Path, database_url: str) -> dict[str, str]:
     return env
 
 
+def start(command: list[str], log: Path, **kwargs) -> subprocess.Popen:
+    """Start a long-running command with its output in ``log``."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, text=True, **kwargs
+        )
+
+
+def wait_for_line(log: Path, words: str, process: subprocess.Popen, timeout=60.0):
+    """Wait until ``process`` has written ``words`` to its log."""
+    deadline = time.monotonic() + timeout
+    while words not in log.read_text():
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen, log: Path) -> str:
+    """Stop a command as a supervisor would (SIGTERM); return its log."""
+    process.terminate()
+    process.wait(timeout=30)
+    return log.read_text()
+
+
 def wait_for_page(url: str, server: subprocess.Popen, timeout: float = 60.0):
     """The response to GET ``url`` once the server answers."""
     deadline = time.monotonic() + timeout
@@ -154,38 +179,41 @@ def test_installed_outside_the_checkout_it_migrates_seeds_and_serves(
     run([str(bin_ / "flask"), "db", "upgrade"], cwd=site, env=env)
     run([str(bin_ / "flask"), "campaign", "seed"], cwd=site, env=env)
     port = free_port()
-    server = subprocess.Popen(
-        [
-            str(bin_ / "gunicorn"),
-            "--worker-class",
-            "gthread",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "campaign.wsgi:app",
-        ],
-        cwd=site,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    gunicorn = [
+        str(bin_ / "gunicorn"),
+        *("--worker-class", "gthread", "--workers", "2", "--threads", "4"),
+        *("--bind", f"127.0.0.1:{port}", "campaign.wsgi:app"),
+    ]
+    celery = [str(bin_ / "celery"), "--app=campaign.wsgi:celery"]
+    logs = {name: site / f"{name}.log" for name in ("gunicorn", "worker", "beat")}
+    server = start(gunicorn, logs["gunicorn"], cwd=site, env=env)
+    worker = start(
+        [*celery, "worker", "--loglevel=info"], logs["worker"], cwd=site, env=env
     )
+    beat = start([*celery, "beat", "--loglevel=info"], logs["beat"], cwd=site, env=env)
     try:
         page = wait_for_page(f"http://127.0.0.1:{port}/", server)
         html = page.read().decode()
         stylesheet = urllib.request.urlopen(  # noqa: S310 - local
             f"http://127.0.0.1:{port}/static/css/site.css", timeout=5
         )
+        wait_for_line(logs["worker"], " ready.", worker)
+        wait_for_line(logs["beat"], "beat: Starting...", beat)
     finally:
-        server.terminate()
-        _, errors = server.communicate(timeout=30)
+        output = {
+            name: stop(process, logs[name])
+            for name, process in (
+                ("gunicorn", server),
+                ("worker", worker),
+                ("beat", beat),
+            )
+        }
 
     assert page.status == 200
     assert TITLE in html
     first_paragraph = ARTICLE.read_text(encoding="utf-8").split("\n\n")[2]
     assert first_paragraph.split(".")[0] in html
     assert stylesheet.status == 200
-    assert "Traceback" not in errors
+    for name, text in output.items():
+        assert "Traceback" not in text, f"{name}:\n{text}"
+        assert "ERROR" not in text, f"{name}:\n{text}"
