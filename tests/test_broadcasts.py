@@ -37,7 +37,9 @@ from tests.helpers import (
     REDIS_URL,
     SLUG,
     free_port,
+    refused_as_forged,
     sign,
+    snapshot,
     start_worker,
     submit,
     wait_for,
@@ -125,12 +127,20 @@ def test_progress_data_needs_sign_in(client):
 
 
 @pytest.mark.parametrize("action", ["send", "test", "cancel", "schedule"])
-def test_broadcast_actions_need_a_csrf_token(app, staff, action):
+def test_broadcast_actions_need_a_csrf_token(app, staff, inbox, action):
+    add_subscribers(app, people(2))
     broadcast_id = write(staff)
-    response = staff.post(f"/organiser/broadcasts/{broadcast_id}/{action}")
-    assert response.status_code == 400
+    later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    before = snapshot(app)
+    # Everything the action needs but the token, so only CSRF can refuse it.
+    response = staff.post(
+        f"/organiser/broadcasts/{broadcast_id}/{action}", data={"send_at": later}
+    )
+    assert refused_as_forged(response)
+    assert snapshot(app) == before
     with app.app_context():
         assert db.session.get(Broadcast, broadcast_id).state is BroadcastState.DRAFT
+    assert inbox.messages == []
 
 
 def test_compose_preview_test_and_send(app, staff, inbox):
