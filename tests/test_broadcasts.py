@@ -640,6 +640,7 @@ def test_without_smtp_each_copy_is_a_file_and_its_links_are_logged(
         assert send_broadcast(broadcast_id) == 2
     assert len(list(folder.glob("*.eml"))) == 2
     logged = [r.getMessage() for r in caplog.records if "written to" in r.getMessage()]
+    assert len(logged) == 2  # one line per copy
     for line in logged:
         links = line.split("links: ")[1].split()
         assert len(links) == len(set(links)) == 2  # unsubscribe, preferences
