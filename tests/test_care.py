@@ -198,7 +198,9 @@ def test_erasure_leaves_nothing_behind(app, admin, inbox):
     assert count(app.test_client()) == 1
     assert states(app) == {"grace@example.org": "validated"}
     with app.app_context():
-        for entry in db.session.scalars(sa.select(AuditEntry)):
+        entries = db.session.scalars(sa.select(AuditEntry)).all()
+        assert [entry.action for entry in entries] == ["erase-supporter"]
+        for entry in entries:
             assert "ada" not in entry.detail.lower()
 
 
