@@ -12,7 +12,9 @@ export FLASK_APP := wsgi
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# Reinstalling also compiles the translation catalogues in place (build_hooks.py).
+$(VENV)/.installed: pyproject.toml build_hooks.py \
+  $(wildcard campaign/translations/*/LC_MESSAGES/*.po) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
@@ -51,4 +53,4 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o campaign/messages.pot .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache build dist

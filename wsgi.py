@@ -1,13 +1,3 @@
-"""WSGI entry point: ``gunicorn wsgi:app``; worker: ``celery -A wsgi:celery worker``."""
+"""The checkout's entry point (``wsgi:app``, ``wsgi:celery``): campaign.wsgi's."""
 
-from campaign import create_app
-from campaign.tasks import celery_app
-
-app = create_app()
-
-
-def __getattr__(name: str):
-    """``wsgi:celery`` for workers, built only when asked for (PEP 562)."""
-    if name == "celery":
-        return celery_app(app)
-    raise AttributeError(name)
+from campaign.wsgi import __getattr__, app  # noqa: F401

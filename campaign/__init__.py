@@ -16,6 +16,7 @@ from campaign.extensions import (
     login_manager,
     mail,
 )
+from campaign.paths import folder
 from campaign.tasks import celery_init_app
 
 
@@ -23,8 +24,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, error pages, commands."""
     app = Flask(
         __name__,
-        template_folder="../templates",
-        static_folder="../static",
+        template_folder=folder("templates"),
+        static_folder=folder("static"),
         instance_relative_config=True,
     )
     load_config(app, test_config)

@@ -294,6 +294,9 @@ def finish_config(app, name: str) -> None:
     redis_url = config.get("REDIS_URL")
     broker = config.get("CELERY_BROKER_URL") or redis_url
     if not broker:
+        # An installed site's instance folder (<prefix>/var/campaign-instance)
+        # does not exist until something makes it, and SQLite will not.
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         broker = f"sqla+sqlite:///{Path(app.instance_path) / 'broker.sqlite'}"
     config["CELERY"] = {
         "broker_url": broker,

@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 
 from campaign.extensions import db
+from campaign.paths import folder
 
 
 class _Unbound:
@@ -32,7 +33,7 @@ def bind(app: Flask):
     if found is None or isinstance(found, _Unbound):
         from flask_migrate import Migrate
 
-        directory = app.config.get("MIGRATIONS_DIR", "migrations")
+        directory = app.config.get("MIGRATIONS_DIR") or folder("migrations")
         Migrate(app, db, directory=directory)
         found = app.extensions["migrate"]
     return found

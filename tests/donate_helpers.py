@@ -10,7 +10,7 @@ import stripe
 
 from campaign.donate.models import Donation, MonthlyGift, StripeEvent
 from campaign.extensions import db
-from tests.helpers import CSRF
+from tests.helpers import token_in
 
 SECRET = "whsec_test_secret"  # noqa: S105 - tests only
 CAMPAIGN = "campaign.test"  # BASE_URL's host in the test apps
@@ -33,7 +33,7 @@ def give(client, **fields):
     """Fill in the donate form like a donor and send it."""
     page = client.get("/donate").get_data(as_text=True)
     data = {
-        "csrf_token": CSRF.search(page).group(1),
+        "csrf_token": token_in(page),
         "attempt": ATTEMPT.search(page).group(1),
         "source": "banner",
         "amount": "25",

@@ -67,9 +67,41 @@ class Inbox:
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
+# What the site answers a POST without a valid CSRF token (campaign/errors.py).
+CSRF_REFUSAL = "This form expired or was sent from another site."
+
+
+def token_in(html: str) -> str:
+    """The CSRF token in a page's form, as a browser would send it.
+
+    A page without one gives "": so, with CSRF switched off, the tests that
+    check it are the ones that fail, not every test that submits a form.
+    """
+    found = CSRF.search(html)
+    return found.group(1) if found else ""
+
+
 def csrf_token(client, path: str = f"/petitions/{SLUG}") -> str:
-    """The CSRF token from a page's form, as a browser would send it."""
-    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
+    """The CSRF token from the form on the page at ``path``."""
+    return token_in(client.get(path).get_data(as_text=True))
+
+
+def refused_as_forged(response) -> bool:
+    """Whether the site refused a POST for its CSRF token (not for its fields)."""
+    return response.status_code == 400 and CSRF_REFUSAL in response.get_data(
+        as_text=True
+    )
+
+
+def snapshot(app) -> dict[str, list[str]]:
+    """Every row of every table: equal snapshots mean a request changed nothing."""
+    with app.app_context():
+        return {
+            table.name: sorted(
+                repr(tuple(row)) for row in db.session.execute(table.select())
+            )
+            for table in db.metadata.sorted_tables
+        }
 
 
 def sign(client, slug: str = SLUG, headers: dict | None = None, **fields):

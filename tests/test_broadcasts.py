@@ -38,7 +38,9 @@ from tests.helpers import (
     REDIS_URL,
     SLUG,
     free_port,
+    refused_as_forged,
     sign,
+    snapshot,
     start_worker,
     submit,
     wait_for,
@@ -126,12 +128,20 @@ def test_progress_data_needs_sign_in(client):
 
 
 @pytest.mark.parametrize("action", ["send", "test", "cancel", "schedule"])
-def test_broadcast_actions_need_a_csrf_token(app, editor, action):
+def test_broadcast_actions_need_a_csrf_token(app, editor, inbox, action):
+    add_subscribers(app, people(2))
     broadcast_id = write(editor)
-    response = editor.post(f"/organiser/broadcasts/{broadcast_id}/{action}")
-    assert response.status_code == 400
+    later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    before = snapshot(app)
+    # Everything the action needs but the token, so only CSRF can refuse it.
+    response = editor.post(
+        f"/organiser/broadcasts/{broadcast_id}/{action}", data={"send_at": later}
+    )
+    assert refused_as_forged(response)
+    assert snapshot(app) == before
     with app.app_context():
         assert db.session.get(Broadcast, broadcast_id).state is BroadcastState.DRAFT
+    assert inbox.messages == []
 
 
 def test_compose_preview_test_and_send(app, editor, inbox):
@@ -635,6 +645,7 @@ def test_without_smtp_each_copy_is_a_file_and_its_links_are_logged(
         assert send_broadcast(broadcast_id) == 2
     assert len(list(folder.glob("*.eml"))) == 2
     logged = [r.getMessage() for r in caplog.records if "written to" in r.getMessage()]
+    assert len(logged) == 2  # one line per copy
     for line in logged:
         links = line.split("links: ")[1].split()
         assert len(links) == len(set(links)) == 2  # unsubscribe, preferences

@@ -14,7 +14,15 @@ from campaign.organiser.services import find_organiser
 from campaign.permissions import Role
 from campaign.petition.models import Signature, SignatureState
 from campaign.privacy import services as privacy
-from tests.helpers import SLUG, count, csrf_token, sign, submit
+from tests.helpers import (
+    SLUG,
+    count,
+    csrf_token,
+    refused_as_forged,
+    sign,
+    snapshot,
+    submit,
+)
 from tests.test_organiser import add_organiser, log_in
 
 
@@ -192,7 +200,9 @@ def test_erasure_leaves_nothing_behind(app, admin, inbox):
     assert count(app.test_client()) == 1
     assert states(app) == {"grace@example.org": "validated"}
     with app.app_context():
-        for entry in db.session.scalars(sa.select(AuditEntry)):
+        entries = db.session.scalars(sa.select(AuditEntry)).all()
+        assert [entry.action for entry in entries] == ["erase-supporter"]
+        for entry in entries:
             assert "ada" not in entry.detail.lower()
 
 
@@ -211,9 +221,25 @@ def test_erasure_leaves_nothing_behind(app, admin, inbox):
         "/organiser/organisers/1/deactivate",
     ],
 )
-def test_data_care_forms_need_a_csrf_token(admin, path):
-    response = admin.post(path, data={"email": "ada@example.org"})
-    assert response.status_code == 400
+def test_data_care_forms_need_a_csrf_token(app, admin, inbox, path):
+    sign_and_confirm(app, inbox, "ada@example.org", comment="Count me in")
+    before = snapshot(app)
+    # Every field any of these forms needs, so only CSRF can refuse the post.
+    fields = {
+        "email": "ada@example.org",
+        "email_domain": "example.org",
+        "confirm": "y",
+        "title": "A new title",
+        "target": "Someone else",
+        "body_markdown": "New text.",
+        "goal": "5",
+        "state": "closed",
+        "role": "admin",
+        "password": "a long enough passphrase 42",
+    }
+    response = admin.post(path, data=fields)
+    assert refused_as_forged(response)
+    assert snapshot(app) == before
 
 
 def test_invalidated_signatures_stay_invalidated_after_recount(app, staff, inbox):

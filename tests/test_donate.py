@@ -25,7 +25,7 @@ from tests.donate_helpers import (
     subscription,
     subscription_session,
 )
-from tests.helpers import csrf_token, free_port, sign
+from tests.helpers import csrf_token, free_port, refused_as_forged, sign
 from tests.stripe_standin import running
 
 
@@ -135,10 +135,17 @@ def test_amounts_outside_the_rules_are_refused_with_a_message(
     assert stored_nothing(app)
 
 
-def test_a_made_up_preset_or_missing_csrf_token_is_refused(client, standin):
+def test_a_made_up_preset_is_refused(app, client, standin):
     assert give(client, amount="1000000").status_code == 400
-    assert give(client, csrf_token="forged").status_code == 400
     assert standin.calls == []
+    assert stored_nothing(app)
+
+
+def test_a_forged_csrf_token_is_refused(app, client, standin):
+    response = give(client, csrf_token="forged")
+    assert refused_as_forged(response)
+    assert standin.calls == []
+    assert stored_nothing(app)
 
 
 def test_stripe_unreachable_tells_the_donor_nothing_was_charged(app_factory, standin):

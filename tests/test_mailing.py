@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from campaign.extensions import db
 from campaign.mailing import services
 from campaign.mailing.models import Consent, Subscriber, SubscriberState
-from tests.helpers import SLUG, sign, submit
+from tests.helpers import SLUG, refused_as_forged, sign, snapshot, submit
 
 
 def join(client, page="/join", **fields):
@@ -85,9 +85,13 @@ def test_bad_sign_ups_are_refused_with_a_reason(app, client, inbox, fields, mess
     assert inbox.messages == []
 
 
-def test_joining_needs_a_csrf_token(client):
+def test_joining_needs_a_csrf_token(app, client, inbox):
+    before = snapshot(app)
     response = client.post("/join", data={"email": "grace@example.org"})
-    assert response.status_code == 400
+    assert refused_as_forged(response)
+    assert snapshot(app) == before
+    assert subscriber(app) is None
+    assert inbox.messages == []
 
 
 def test_a_repeat_sign_up_reveals_nothing(app_factory, inbox):
@@ -196,8 +200,10 @@ def test_preferences_let_a_subscriber_leave_and_come_back(app, client, inbox):
 
 def test_preferences_need_a_csrf_token(app, client, inbox):
     token = subscribed(app, client, inbox)
+    before = snapshot(app)
     response = client.post(f"/preferences/{token}", data={"choice": "leave"})
-    assert response.status_code == 400
+    assert refused_as_forged(response)
+    assert snapshot(app) == before
     assert subscriber(app).state is SubscriberState.SUBSCRIBED
 
 

@@ -10,7 +10,7 @@ from campaign.extensions import db
 from campaign.organiser.models import Organiser
 from campaign.organiser.services import create_organiser
 from campaign.permissions import Role
-from tests.helpers import SLUG, csrf_token, sign, submit
+from tests.helpers import SLUG, csrf_token, refused_as_forged, sign, snapshot, submit
 
 PASSWORD = "correct horse battery staple"
 PAGES = [
@@ -134,12 +134,33 @@ def test_sign_out(staff):
     assert staff.get("/organiser/").status_code == 302
 
 
-@pytest.mark.parametrize(
-    "path", ["/organiser/login", "/organiser/logout", "/organiser/password"]
-)
-def test_organiser_forms_need_a_csrf_token(staff, path):
-    response = staff.post(path, data={"email": "org@example.org"})
-    assert response.status_code == 400
+def test_sign_in_needs_a_csrf_token(app, client):
+    add_organiser(app)
+    before = snapshot(app)
+    response = client.post(
+        "/organiser/login", data={"email": "org@example.org", "password": PASSWORD}
+    )
+    assert refused_as_forged(response)
+    assert snapshot(app) == before
+    assert client.get("/organiser/").status_code == 302  # still signed out
+
+
+def test_sign_out_needs_a_csrf_token(app, staff):
+    before = snapshot(app)
+    assert refused_as_forged(staff.post("/organiser/logout"))
+    assert snapshot(app) == before
+    assert staff.get("/organiser/").status_code == 200  # still signed in
+
+
+def test_changing_the_password_needs_a_csrf_token(app, staff):
+    new = "another long passphrase 42"
+    before = snapshot(app)
+    response = staff.post(
+        "/organiser/password", data={"current": PASSWORD, "new": new, "repeat": new}
+    )
+    assert refused_as_forged(response)
+    assert snapshot(app) == before
+    assert log_in(app.test_client()).status_code == 302  # the old one still works
 
 
 def test_changing_the_password_ends_other_sessions(app, staff):

@@ -128,11 +128,24 @@ def test_page_is_readable_on_a_phone(client):
     assert "@media (min-width:" in css  # one column unless the screen is wide
 
 
-def test_language_and_direction_come_from_the_locale(client):
-    html = client.get("/", headers={"Accept-Language": "fr, en;q=0.5"}).get_data(
-        as_text=True
-    )
-    assert '<html lang="en" dir="ltr">' in html
+@pytest.mark.parametrize(
+    ("asked", "opening"),
+    [
+        (
+            {"headers": {"Accept-Language": "fr, en;q=0.5"}},
+            '<html lang="en" dir="ltr">',
+        ),
+        (
+            {"headers": {"Accept-Language": "ps, en;q=0.5"}},
+            '<html lang="ps" dir="rtl">',
+        ),
+        ({"query_string": {"lang": "fa_AF"}}, '<html lang="fa-AF" dir="rtl">'),
+    ],
+)
+def test_language_and_direction_come_from_the_locale(app_factory, asked, opening):
+    # Pashto and Dari are written right to left; French is not offered here.
+    client = app_factory(LANGUAGES=["en", "ps", "fa_AF"]).test_client()
+    assert opening in client.get("/", **asked).get_data(as_text=True)
 
 
 def test_security_headers(client):
