@@ -5,7 +5,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campaign import cli, errors, i18n, migrations, security
+from campaign import cli, edge, errors, i18n, migrations, security
 from campaign.config import load_config
 from campaign.extensions import (
     babel,
@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     errors.register(app)
+    edge.register(app)
     security.register(app)
     cli.register(app)
     logging.basicConfig(level=logging.INFO)

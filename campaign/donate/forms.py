@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, Length, Optional, Regexp, ValidationError
 
 from campaign.donate.models import DonationKind
-from campaign.forms import plain_name, strip, valid_email
+from campaign.forms import PERSON_TEXT, plain_name, strip, valid_email
 
 OTHER = "other"
 # Digits with an optional decimal part (point or comma): 25, 12.50, 12,5.
@@ -51,7 +51,7 @@ class DonateForm(FlaskForm):
     )
     name = StringField(
         _l("Your name (optional)"),
-        filters=[strip],
+        filters=PERSON_TEXT,
         validators=[Optional(), Length(max=255), plain_name],
         render_kw={"autocomplete": "name"},
     )

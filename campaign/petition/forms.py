@@ -6,11 +6,11 @@ from wtforms import BooleanField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from campaign.forms import (
+    PERSON_TEXT,
     country_field,
     email_field,
     name_field,
     plain_text,
-    strip,
 )
 from campaign.mailing.forms import PETITION_WORDING
 
@@ -33,7 +33,7 @@ class SignForm(FlaskForm):
             "Why I'm signing (optional; shown on this page only if you choose "
             "to be listed below)"
         ),
-        filters=[strip],
+        filters=PERSON_TEXT,
         validators=[
             Optional(),
             Length(
