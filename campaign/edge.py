@@ -23,6 +23,10 @@ CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # Organiser pages post whole petition texts, stories and broadcasts.
 ORGANISER_PREFIX = "/organiser/"
+# Ids are INTEGER columns: a larger number in a URL names no row, and the
+# databases refuse to compare with it (PostgreSQL: out of range).
+MAX_ID = 2**31 - 1
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def accepts_files(view):
@@ -31,9 +35,22 @@ def accepts_files(view):
     return view
 
 
+def max_body(size: int):
+    """Give a view its own body limit in bytes (Stripe's events, say)."""
+
+    def decorate(view):
+        view.max_body = size
+        return view
+
+    return decorate
+
+
 def body_limit() -> int:
     """The largest body this request may send, in bytes."""
     config = current_app.config
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "max_body", None):
+        return view.max_body
     if request.path.startswith(ORGANISER_PREFIX):
         return config["ORGANISER_MAX_CONTENT_LENGTH"]
     return config["MAX_CONTENT_LENGTH"]
@@ -41,17 +58,31 @@ def body_limit() -> int:
 
 def has_control(pairs, pattern: re.Pattern) -> bool:
     """Whether any key (any control) or value (``pattern``) holds a control."""
-    return any(CONTROL.search(key) or pattern.search(value) for key, value in pairs)
+    # A multipart part whose name broke its header comes back named None.
+    return any(
+        CONTROL.search(key or "") or pattern.search(value or "") for key, value in pairs
+    )
+
+
+def ids_in_range(view_args: dict | None) -> bool:
+    """Whether every whole number in the URL fits an id column (no such row)."""
+    return all(
+        0 <= value <= MAX_ID
+        for value in (view_args or {}).values()
+        if isinstance(value, int)
+    )
 
 
 def refusal():
     """The error page for this request, or None when it may go on."""
-    if CONTROL.search(request.path):
+    if CONTROL.search(request.path) or not ids_in_range(request.view_args):
         return render_error(404)
     if has_control(request.args.items(multi=True), CONTROL):
         return render_error(400, _("The address holds characters it cannot hold."))
     if has_control(request.headers.items(), CONTROL_IN_HEADER):
         return render_error(400)
+    if request.mimetype not in FORM_TYPES:
+        return None  # a JSON body is its view's to read (and to limit)
     # Reading the form parses the body, within the limit set above.
     if has_control(request.form.items(multi=True), CONTROL_IN_TEXT):
         return render_error(
