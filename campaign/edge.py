@@ -73,6 +73,14 @@ def ids_in_range(view_args: dict | None) -> bool:
     )
 
 
+def check_request():
+    """Set this request's body limit, then refuse what no page can take."""
+    limit = body_limit()
+    request.max_content_length = limit
+    request.max_form_memory_size = limit  # one multipart field may be all of it
+    return refusal()
+
+
 def refusal():
     """The error page for this request, or None when it may go on."""
     if CONTROL.search(request.path) or not ids_in_range(request.view_args):
@@ -118,11 +126,3 @@ def register(app: Flask) -> None:
     # see it parsed within this request's limit and already checked.
     app.before_request_funcs.setdefault(None, []).insert(0, check_request)
     app.register_error_handler(RequestEntityTooLarge, too_large)
-
-
-def check_request():
-    """Set this request's body limit, then refuse what no page can take."""
-    limit = body_limit()
-    request.max_content_length = limit
-    request.max_form_memory_size = limit  # one multipart field may be all of it
-    return refusal()
