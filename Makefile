@@ -51,4 +51,4 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o campaign/messages.pot .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis

@@ -87,6 +87,21 @@ nasty = st.sampled_from(
         "admin",
         "hard",
         "on",
+        # Values that pass validation, so the rest of a body gets further.
+        "ada@example.org",
+        "Ada Lovelace",
+        "GB",
+        "AF",
+        "25",
+        "one_off",
+        "monthly",
+        "other",
+        "12.50",
+        "2026-01-01",
+        "2030-01-01T10:00",
+        "gmail.com",
+        "a" * 64,
+        PASSWORD,
     ]
 )
 text = st.one_of(

@@ -4,15 +4,21 @@ import json
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from campaign.donate.webhooks import HANDLERS
 from tests.donate_helpers import (
+    charge,
     checkout_session,
     deliver,
     event,
     give,
+    invoice,
     rows,
     stored_nothing,
     stripe_config,
+    subscription,
 )
 from tests.test_donate import standin  # noqa: F401 - the Stripe stand-in fixture
 
@@ -54,6 +60,8 @@ def nested(depth: int) -> str:
             json.dumps(paid()).replace('"created": ', '"created": NaN, "x": '), id="NaN"
         ),
         pytest.param(json.dumps(paid(id=["evt_1"])), id="id a list"),
+        pytest.param(json.dumps(paid(data=[1])), id="data a list"),
+        pytest.param(json.dumps(paid(data={"object": [1]})), id="object a list"),
         pytest.param(json.dumps(paid(type="x" * 101)), id="type too long"),
         pytest.param(
             json.dumps(paid(data={"object": checkout_session(amount_total="25")})),
@@ -121,3 +129,42 @@ def test_the_donate_form_sends_stripe_a_name_without_invisible_characters(
     give(client, name="\u2067Ada Lovelace\u2069", email="ada@example.org")
     [call] = standin.api_calls("/v1/checkout/sessions")
     assert call.params["metadata[donor_name]"] == "Ada Lovelace"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+KINDS = [*HANDLERS, "customer.created"]
+SHAPES = [checkout_session(), invoice(), charge("pi_test_1"), subscription()]
+
+
+@st.composite
+def signed_events(draw) -> str:
+    """A Stripe-shaped event with some fields, anywhere, replaced by any JSON."""
+    obj = dict(draw(st.sampled_from(SHAPES)))
+    for key in draw(st.lists(st.sampled_from(sorted(obj)), max_size=3)):
+        obj[key] = draw(JSON)
+    found = event(draw(st.sampled_from(KINDS)), obj)
+    for key in draw(st.lists(st.sampled_from(["id", "type", "created", "data"]))):
+        found[key] = draw(JSON)
+    return json.dumps(found)
+
+
+def test_signed_events_with_any_field_changed_never_get_a_5xx(app, client):
+    # Built once, outside Hypothesis (see test_fuzz.py): examples share the app.
+    statuses = []
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(signed_events())
+    def one_delivery(body):
+        response = deliver(client, body)
+        assert response.status_code in (200, 400), response.get_data(as_text=True)
+        statuses.append(response.status_code)
+
+    one_delivery()
+    assert 200 in statuses and 400 in statuses

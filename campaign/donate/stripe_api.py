@@ -103,7 +103,8 @@ def verified_event(payload: bytes, signature: str | None) -> dict:
     if signed_at(signature) > time.time() + tolerance:
         raise BadSignature("signed in the future")
     found = json_object(payload)
-    obj = (found.get("data") or {}).get("object")
+    data = found.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
     if not (found.get("id") and found.get("type") and isinstance(obj, dict)):
         raise BadSignature("not a Stripe event")
     return found
