@@ -35,6 +35,17 @@ def accepts_files(view):
     return view
 
 
+def validates_text(view):
+    """Mark a view whose form checks every field for control characters itself.
+
+    Its visitors then get the field's own message beside what they typed (on
+    the petition, say) rather than the edge's error page; everything else at
+    the edge (paths, queries, headers, field names, files) is still checked.
+    """
+    view.validates_text = True
+    return view
+
+
 def max_body(size: int):
     """Give a view its own body limit in bytes (Stripe's events, say)."""
 
@@ -91,13 +102,16 @@ def refusal():
         return render_error(400)
     if request.mimetype not in FORM_TYPES:
         return None  # a JSON body is its view's to read (and to limit)
+    view = current_app.view_functions.get(request.endpoint)
     # Reading the form parses the body, within the limit set above.
-    if has_control(request.form.items(multi=True), CONTROL_IN_TEXT):
+    values = request.form.items(multi=True)
+    if getattr(view, "validates_text", False):
+        values = ((key, "") for key, _ in values)  # names still checked here
+    if has_control(values, CONTROL_IN_TEXT):
         return render_error(
             400, _("Remove the invisible control characters and try again.")
         )
     if request.files:
-        view = current_app.view_functions.get(request.endpoint)
         if not getattr(view, "accepts_files", False):
             return render_error(400, _("This form takes text only, not files."))
         names = [(key, part.filename or "") for key, part in request.files.items()]

@@ -52,6 +52,8 @@ def test_a_nul_in_a_sign_in_email_is_refused_with_a_message(client):
 
 @pytest.mark.parametrize("field", ["name", "email", "comment", "country"])
 def test_a_control_character_in_any_sign_field_stores_nothing(app, client, field):
+    # The sign form checks its own fields, so the signer sees the message
+    # beside what they typed (test_petition checks the wording).
     values = {
         "name": "Ada",
         "email": "ada@example.org",
@@ -61,6 +63,14 @@ def test_a_control_character_in_any_sign_field_stores_nothing(app, client, field
     values[field] = values[field][:1] + "\x00\x1b" + values[field][1:]
     response = sign(client, **values)
     assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    assert signatures(app) == []
+
+
+def test_a_control_character_in_a_field_name_is_refused_even_there(app, client):
+    response = sign(client, **{"name\x00": "x"})
+    assert response.status_code == 400
+    assert "invisible control characters" in response.get_data(as_text=True)
     assert signatures(app) == []
 
 

@@ -14,7 +14,7 @@ from campaign import security
 from campaign.donate import services, webhooks
 from campaign.donate.forms import DonateForm
 from campaign.donate.stripe_api import BadSignature, ProviderUnavailable
-from campaign.edge import max_body
+from campaign.edge import max_body, validates_text
 from campaign.extensions import csrf
 
 bp = Blueprint("donate", __name__, url_prefix="/donate")
@@ -65,6 +65,7 @@ def index():
 
 
 @bp.post("/checkout")
+@validates_text  # the form's own messages, beside what was typed
 def checkout():
     """Send the donor to Stripe Checkout for the gift they chose."""
     form = donate_form()
