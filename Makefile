@@ -53,4 +53,4 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o campaign/messages.pot .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache build dist
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis build dist

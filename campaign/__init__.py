@@ -5,7 +5,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campaign import cli, errors, i18n, migrations, permissions, security
+from campaign import cli, edge, errors, i18n, migrations, permissions, security
 from campaign.config import load_config
 from campaign.extensions import (
     babel,
@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     connect_features()
     errors.register(app)
+    edge.register(app)
     security.register(app)
     permissions.register(app)
     cli.register(app)

@@ -71,6 +71,9 @@ class Config:
 
     # Bodies larger than this are refused with 413 before any parsing.
     MAX_CONTENT_LENGTH = 16 * 1024
+    # The same for pages under /organiser/: whole petition texts, stories and
+    # broadcasts, in scripts that take two bytes a letter and six escaped.
+    ORGANISER_MAX_CONTENT_LENGTH = 512 * 1024
     WTF_CSRF_TIME_LIMIT = 6 * 3600
     PROXY_FIX_X_FOR = 0
     SIGN_RATE_LIMIT = "10 per minute;100 per hour"
@@ -126,6 +129,8 @@ class Config:
     STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
     STRIPE_MAX_NETWORK_RETRIES = 2
     STRIPE_TIMEOUT = 20
+    # Seconds a webhook's signature time may be from ours, past or future.
+    STRIPE_WEBHOOK_TOLERANCE = 300
     # Amounts in whole currency units (dollars, not cents); stored in cents.
     DONATION_CURRENCY = "usd"
     DONATION_MIN = 1
@@ -203,6 +208,7 @@ ENV_INTS = [
     "MAIL_PORT",
     "PROXY_FIX_X_FOR",
     "MAX_CONTENT_LENGTH",
+    "ORGANISER_MAX_CONTENT_LENGTH",
     "CONFIRM_TOKEN_MAX_AGE",
     "NOTICE_INTERVAL",
     "COUNTER_SHARDS",
@@ -221,6 +227,7 @@ ENV_INTS = [
     "STRIPE_MAX_NETWORK_RETRIES",
     "STRIPE_TIMEOUT",
     "UNAVAILABLE_RETRY_AFTER",
+    "STRIPE_WEBHOOK_TOLERANCE",
     "DONATION_MIN",
     "DONATION_MAX",
     "DONATION_MANAGE_LINK_MAX_AGE",

@@ -200,14 +200,16 @@ class CsvExport:
                     break
         if size == -2:
             raise psycopg.OperationalError(pgconn.get_error_message())
-        yield bytes(chunk)
-        # COPY's own outcome (its row count), then the end of the results.
+        # COPY's own outcome (its row count), then the end of the results, read
+        # before the last chunk goes out: a client that leaves at that point
+        # must not leave results unread on a connection going back to the pool.
         result = pgconn.get_result()
         while pgconn.get_result() is not None:
             pass
         if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
             raise psycopg.DatabaseError(result.get_error_message())
         self.written = result.command_tuples
+        yield bytes(chunk)
 
     def header(self) -> list[str]:
         """The CSV's column names."""

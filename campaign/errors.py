@@ -25,7 +25,7 @@ def messages() -> dict[int, str]:
         404: _("We couldn't find that page."),
         405: _("That action isn't available here."),
         410: _("That link has expired."),
-        413: _("That was too much to send. Shorten your comment and try again."),
+        413: _("That was more than this page accepts. Shorten it and try again."),
         429: _("Too many attempts from your connection. Wait a minute and try again."),
         500: _("Something went wrong on our side. Please try again later."),
     }

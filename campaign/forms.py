@@ -11,6 +11,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
+from campaign.text import visible
+
 # Control characters (NUL above all: PostgreSQL refuses it in text); a comment
 # may keep its line breaks and tabs.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -51,6 +53,16 @@ def plain_text(form, field) -> None:
 def strip(value):
     """Trim surrounding whitespace from text input."""
     return value.strip() if isinstance(value, str) else value
+
+
+def without_invisible(value):
+    """Drop bidi controls and stray zero-width characters (see text.visible)."""
+    return visible(value) if isinstance(value, str) else value
+
+
+# Filters for people's names and comments, in order: invisible characters go
+# first, so whitespace they hid is trimmed too.
+PERSON_TEXT = [without_invisible, strip]
 
 
 @lru_cache(maxsize=16)
@@ -96,7 +108,7 @@ def name_field(label, required: bool) -> StringField:
     presence = DataRequired(_l("Enter your name.")) if required else Optional()
     return StringField(
         label,
-        filters=[strip],
+        filters=PERSON_TEXT,
         validators=[
             presence,
             Length(max=255, message=_l("Your name must be 255 characters or fewer.")),

@@ -190,6 +190,20 @@ def test_cli_export_writes_the_file_and_audits(app, runner, tmp_path):
         assert entry.organiser_id is None and "via cli" in entry.detail
 
 
+def test_an_export_left_at_its_last_chunk_leaves_the_connection_clean(app):
+    # Found by the fuzz test: a small export is one chunk; a client that left
+    # right then used to leave COPY's results unread on a pooled connection.
+    add_signatures(app, {"comment": "short"})
+    with app.app_context():
+        export = SignatureExport(get_petition(SLUG), Filters(), None, "test")
+        chunks = iter(export)
+        while b"short" not in next(chunks):  # up to the chunk with the row
+            pass
+        chunks.close()
+        assert db.session.scalar(sa.select(sa.func.count(Signature.id))) == 1
+        assert db.session.scalars(sa.select(AuditEntry)).one().rows == 1
+
+
 def test_an_abandoned_export_is_audited_and_leaves_the_database_usable(app):
     add_signatures(app, *({"comment": "x" * 100} for _ in range(5_000)))
     with app.app_context():

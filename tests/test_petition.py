@@ -151,7 +151,7 @@ def test_missing_csrf_token_is_refused_clearly(client, app):
 def test_oversize_body_is_refused(client, app):
     response = sign(client, comment="z" * 100_000)
     assert response.status_code == 413
-    assert "too much to send" in response.get_data(as_text=True)
+    assert "at most 16 KB" in response.get_data(as_text=True)
     assert signatures(app) == []
 
 

@@ -22,7 +22,7 @@ from wtforms.validators import AnyOf, Length, Optional, Regexp, ValidationError
 
 from campaign.donate.models import DonationKind, DonationState
 from campaign.donate.reports import DonationFilters
-from campaign.forms import plain_name, strip, valid_email
+from campaign.forms import PERSON_TEXT, plain_name, strip, valid_email
 
 OTHER = "other"
 # Digits with an optional decimal part (point or comma): 25, 12.50, 12,5.
@@ -54,7 +54,7 @@ class DonateForm(FlaskForm):
     )
     name = StringField(
         _l("Your name (optional)"),
-        filters=[strip],
+        filters=PERSON_TEXT,
         validators=[Optional(), Length(max=255), plain_name],
         render_kw={"autocomplete": "name"},
     )

@@ -9,11 +9,19 @@ export, a migration) a twentieth of a second otherwise.
 """
 
 import functools
+import json
 import logging
+import re
+import time
 
 from flask import current_app
 
 log = logging.getLogger(__name__)
+# Stripe's events nest about ten levels; json recurses once per level.
+MAX_NESTING = 64
+JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+NOT_A_BRACKET = re.compile(rb"[^\[\]{}]+")
+OPENERS = b"[{"
 
 
 class ProviderUnavailable(Exception):
@@ -75,16 +83,65 @@ def create_portal_session(customer_id: str, return_url: str) -> str:
 
 
 def verified_event(payload: bytes, signature: str | None) -> dict:
-    """The event a webhook delivers, once its signature checks out, as a dict."""
+    """The event a webhook delivers, once its signature checks out, as a dict.
+
+    The signature and its time are checked before the body is parsed at all;
+    then the body must be one JSON object of sane depth.
+    """
     import stripe
 
-    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    config = current_app.config
+    tolerance = config["STRIPE_WEBHOOK_TOLERANCE"]
     try:
-        event = stripe.Webhook.construct_event(payload, signature, secret)
+        stripe.WebhookSignature.verify_header(
+            payload, signature, config["STRIPE_WEBHOOK_SECRET"], tolerance
+        )
     except (stripe.SignatureVerificationError, ValueError) as error:
         raise BadSignature from error
-    found = event.to_dict()
-    obj = (found.get("data") or {}).get("object")
+    # The library refuses only old signatures; a future one is refused too, so
+    # a captured delivery signed ahead of time cannot be replayed later.
+    if signed_at(signature) > time.time() + tolerance:
+        raise BadSignature("signed in the future")
+    found = json_object(payload)
+    data = found.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
     if not (found.get("id") and found.get("type") and isinstance(obj, dict)):
         raise BadSignature("not a Stripe event")
     return found
+
+
+def signed_at(header: str) -> int:
+    """The time a verified ``Stripe-Signature`` header was signed (its ``t=``)."""
+    for item in header.split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == "t":
+            return int(value)
+    raise BadSignature("no timestamp")
+
+
+def json_object(payload: bytes) -> dict:
+    """The body as one JSON object, refused when nested too deep to read safely."""
+    if nesting(payload) > MAX_NESTING:
+        raise BadSignature("nested too deep")
+    try:
+        found = json.loads(payload, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:
+        raise BadSignature("not JSON") from error
+    if not isinstance(found, dict):
+        raise BadSignature("not a JSON object")
+    return found
+
+
+def nesting(payload: bytes) -> int:
+    """How deep a JSON body's arrays and objects go (strings ignored), unparsed."""
+    brackets = NOT_A_BRACKET.sub(b"", JSON_STRING.sub(b"", payload))
+    depth = deepest = 0
+    for byte in brackets:
+        depth += 1 if byte in OPENERS else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _no_constant(name: str):
+    """NaN and Infinity are not JSON, and no Stripe field holds them."""
+    raise ValueError(f"{name} is not a JSON number")

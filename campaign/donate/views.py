@@ -14,6 +14,7 @@ from campaign import security
 from campaign.donate import services, webhooks
 from campaign.donate.forms import DonateForm
 from campaign.donate.stripe_api import BadSignature, ProviderUnavailable
+from campaign.edge import max_body, validates_text
 from campaign.extensions import csrf
 
 bp = Blueprint("donate", __name__, url_prefix="/donate")
@@ -64,6 +65,7 @@ def index():
 
 
 @bp.post("/checkout")
+@validates_text  # the form's own messages, beside what was typed
 def checkout():
     """Send the donor to Stripe Checkout for the gift they chose."""
     form = donate_form()
@@ -118,11 +120,11 @@ def manage(token: str):
 
 
 @webhook_bp.post("/webhook")
+@max_body(WEBHOOK_MAX_BYTES)
 def webhook():
     """Stripe reports payments here; only this makes a donation real."""
     if not current_app.config["STRIPE_WEBHOOK_SECRET"]:
         return {"error": "Stripe webhooks are not configured on this site."}, 503
-    request.max_content_length = WEBHOOK_MAX_BYTES
     try:
         outcome = webhooks.receive(
             request.get_data(), request.headers.get("Stripe-Signature")

@@ -26,12 +26,17 @@ from campaign.donate.tasks import kick_receipts
 from campaign.errors import database_unavailable
 from campaign.extensions import db
 from campaign.models import now_utc
+from campaign.text import visible
 
 
 class MalformedEvent(Exception):
     """A signed event whose fields are not what Stripe sends (nothing is stored)."""
 
 
+# Columns shorter than the usual 255 characters.
+TEXT_LIMITS = {"type": 100, "currency": 3, "email": 320}
+# 2100-01-01: later than any event Stripe has sent or will send for years.
+LATEST_TIMESTAMP = 4_102_444_800
 # What reading fields of the wrong type or shape raises, here or in the database.
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
 
@@ -66,17 +71,29 @@ def receive(payload: bytes, signature: str | None) -> str:
 
 def _apply(event: dict) -> str:
     """Record the event id and apply it (uncommitted); say what happened."""
-    if db.session.get(StripeEvent, event["id"]) is not None:
+    event_id, kind = checked("event_id", event["id"]), checked("type", event["type"])
+    at = created_at(event.get("created"))
+    if db.session.get(StripeEvent, event_id) is not None:
         return "replay"
-    db.session.add(StripeEvent(id=event["id"], type=event["type"]))
+    db.session.add(StripeEvent(id=event_id, type=kind))
     db.session.flush()
-    handler = HANDLERS.get(event["type"])
+    handler = HANDLERS.get(kind)
     obj = event["data"]["object"]
     if handler is None or not _ours(obj):
         return "ignored"
-    at = datetime.fromtimestamp(event.get("created") or now_utc().timestamp(), UTC)
     handler(obj, at)
     return "applied"
+
+
+def created_at(created) -> datetime:
+    """When Stripe made the event: a whole number of seconds in a sane range."""
+    if created is None:
+        return now_utc()
+    if not isinstance(created, int) or isinstance(created, bool):
+        raise MalformedEvent("created is not a whole number")
+    if not 0 < created < LATEST_TIMESTAMP:
+        raise MalformedEvent("created is out of range")
+    return datetime.fromtimestamp(created, UTC)
 
 
 def _ours(obj: dict) -> bool:
@@ -120,7 +137,7 @@ def checked(name: str, value):
             raise MalformedEvent(f"{name} is not a whole number")
         if not 0 <= value < 2**31:
             raise MalformedEvent(f"{name} is out of range")
-    elif not isinstance(value, str) or len(value) > 255:
+    elif not isinstance(value, str) or len(value) > TEXT_LIMITS.get(name, 255):
         raise MalformedEvent(f"{name} is not a short text")
     return value
 
@@ -129,6 +146,8 @@ def fill(row, **values) -> None:
     """Set the fields still unknown on a row (what Stripe said first stands)."""
     for name, value in values.items():
         value = checked(name, value)
+        if name == "name":
+            value = visible(value)  # a donor's name as Stripe has it, shown later
         if value and not getattr(row, name):
             setattr(
                 row, name, value.lower() if name in ("email", "currency") else value

@@ -60,7 +60,7 @@ class BroadcastForm(FlaskForm):
         filters=[strip],
         validators=[
             DataRequired(_l("Write a subject.")),
-            Length(max=200, message=_l("Keep the subject to 200 characters.")),
+            Length(max=200, message=_l("The subject can be at most 200 characters.")),
             plain_text,
         ],
     )
@@ -68,7 +68,9 @@ class BroadcastForm(FlaskForm):
         _l("Message (Markdown)"),
         validators=[
             DataRequired(_l("Write the message.")),
-            Length(max=50_000, message=_l("Keep the message under 50,000 characters.")),
+            Length(
+                max=50_000, message=_l("The message can be at most 50,000 characters.")
+            ),
         ],
         render_kw={"rows": 16},
     )

@@ -11,6 +11,7 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from campaign.edge import validates_text
 from campaign.extensions import csrf, limiter
 from campaign.mailing import services
 from campaign.mailing.forms import JOIN_WORDING, RETURN_WORDING, JoinForm
@@ -40,6 +41,7 @@ def join_page():
 
 @bp.post("/join")
 @limiter.limit(join_rate_limit)
+@validates_text  # the form's own messages, beside what was typed
 def join():
     """Take a sign-up; every outcome looks the same (double opt-in follows)."""
     form = JoinForm()

@@ -16,6 +16,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optiona
 
 from campaign.forms import (
     COUNTRY_CODES,
+    PERSON_TEXT,
     country_field,
     email_field,
     name_field,
@@ -27,6 +28,12 @@ from campaign.petition.models import PETITION_WORDING, SignatureState
 from campaign.petition.moderation import Selection
 
 COMMENT_MAX = 500
+
+# Field limits; the body limit (ORGANISER_MAX_CONTENT_LENGTH) fits them all
+# even in a script of two-byte letters, each escaped to six bytes.
+TITLE_MAX = 300
+TARGET_MAX = 500
+PETITION_TEXT_MAX = 20_000
 
 
 class SignForm(FlaskForm):
@@ -45,7 +52,7 @@ class SignForm(FlaskForm):
             "Why I'm signing (optional; shown on this page only if you choose "
             "to be listed below)"
         ),
-        filters=[strip],
+        filters=PERSON_TEXT,
         validators=[
             Optional(),
             Length(
@@ -66,16 +73,42 @@ class PetitionForm(FlaskForm):
     title = StringField(
         _l("Title"),
         filters=[strip],
-        validators=[DataRequired(_l("Give the petition a title.")), Length(max=300)],
+        validators=[
+            DataRequired(_l("Give the petition a title.")),
+            Length(
+                max=TITLE_MAX,
+                message=_l(
+                    "The title can be at most %(max)d characters.", max=TITLE_MAX
+                ),
+            ),
+        ],
     )
     target = StringField(
         _l("Addressed to"),
         filters=[strip],
-        validators=[DataRequired(_l("Say whom the petition asks.")), Length(max=500)],
+        validators=[
+            DataRequired(_l("Say whom the petition asks.")),
+            Length(
+                max=TARGET_MAX,
+                message=_l(
+                    '"Addressed to" can be at most %(max)d characters.',
+                    max=TARGET_MAX,
+                ),
+            ),
+        ],
     )
     body_markdown = TextAreaField(
         _l("Petition text (Markdown)"),
-        validators=[DataRequired(_l("Write the petition text.")), Length(max=20000)],
+        validators=[
+            DataRequired(_l("Write the petition text.")),
+            Length(
+                max=PETITION_TEXT_MAX,
+                message=_l(
+                    "The petition text can be at most %(max)d characters.",
+                    max=PETITION_TEXT_MAX,
+                ),
+            ),
+        ],
         render_kw={"rows": 12},
     )
     goal = IntegerField(

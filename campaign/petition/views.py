@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from campaign.edge import validates_text
 from campaign.extensions import limiter
 from campaign.petition import services
 from campaign.petition.forms import SignForm
@@ -58,6 +59,7 @@ def show(slug: str):
 
 @bp.post("/<slug>/sign")
 @limiter.limit(sign_rate_limit)
+@validates_text  # the form's own messages, beside what was typed
 def sign(slug: str):
     """Take a signature; every outcome that stores one looks the same."""
     petition = ref_or_404(slug)
