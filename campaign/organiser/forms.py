@@ -1,4 +1,4 @@
-"""Organiser forms: sign-in, password, petition editing."""
+"""Organiser forms: sign-in, two-factor, password, accounts, petition editing."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -43,6 +43,22 @@ class LoginForm(FlaskForm):
         _l("Password"),
         validators=[DataRequired(_l("Enter your password.")), Length(max=1000)],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+class CodeForm(FlaskForm):
+    """A code from the authenticator app (or, where allowed, a recovery code)."""
+
+    code = StringField(
+        _l("Code"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter the code.")), Length(max=32)],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "text",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
     )
 
 
@@ -185,6 +201,13 @@ class SupporterForm(FlaskForm):
     )
 
 
+ROLE_CHOICES = [
+    SelectChoice("staff", _l("Staff: read, export, moderate")),
+    SelectChoice("editor", _l("Editor: petitions, stories, broadcasts")),
+    SelectChoice("admin", _l("Admin: everything, including accounts")),
+]
+
+
 class NewOrganiserForm(FlaskForm):
     """An admin adds an organiser with a first password to hand over."""
 
@@ -193,13 +216,7 @@ class NewOrganiserForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(_l("Enter their email address.")), Length(max=320)],
     )
-    role = SelectField(
-        _l("Role"),
-        choices=[
-            SelectChoice("staff", _l("Staff: read, export, moderate")),
-            SelectChoice("admin", _l("Admin: everything, including accounts")),
-        ],
-    )
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     password = PasswordField(
         _l("First password (at least 12 characters)"),
         validators=[
@@ -207,6 +224,20 @@ class NewOrganiserForm(FlaskForm):
             Length(min=12, max=1000, message=_l("Use at least 12 characters.")),
         ],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class RoleForm(FlaskForm):
+    """An admin gives an account another role."""
+
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+class SettingsForm(FlaskForm):
+    """Site-wide settings only admins change."""
+
+    require_two_factor = BooleanField(
+        _l("Require two-factor sign-in for every organiser")
     )
 
 
