@@ -167,6 +167,9 @@ def test_switching_an_account_off_ends_its_sessions(app):
     admin.post(f"/organiser/organisers/{target}/deactivate", data={"csrf_token": token})
     assert goes_to_sign_in(saved.get("/organiser/"))
     assert goes_to_sign_in(staff.get("/organiser/"))
+    assert {row.organiser_id for row in session_rows(app)} == {
+        account_id(app, "boss@example.org")
+    }
     assert log_in(app.test_client()).status_code == 400
 
 

@@ -123,6 +123,17 @@ def test_guessable_passwords_are_refused_with_the_reason(app, runner, password, 
     assert reason in result.output
 
 
+@pytest.mark.parametrize(
+    "password", ["correct horse battery staple", "Kq8#vN2!pLm9@zR4 wT7&" * 40]
+)
+def test_strong_passwords_of_any_length_are_accepted(app, runner, password):
+    result = runner.invoke(
+        args=["campaign", "create-organiser", "new@example.org"],
+        input=f"{password}\n{password}\n",
+    )
+    assert result.exit_code == 0, result.output
+
+
 def test_the_admin_page_and_password_change_refuse_guessable_passwords(app):
     admin = signed_in(app, "boss@example.org", Role.ADMIN)
     response = submit(

@@ -7,9 +7,10 @@ MIN_LENGTH = 12
 # zxcvbn's 0-4 scale: 3 is "safely unguessable" against an online attack and
 # resists an offline one for a while; 2 and below fall to common dictionaries.
 MIN_SCORE = 3
-# The estimate's cost grows with length; a passphrase's first 100 characters
-# tell whether it is guessable.
-ESTIMATE_LENGTH = 100
+# The estimate's cost grows with length and zxcvbn refuses more than 72
+# characters (its default max_length); the first 72 tell whether a
+# passphrase is guessable.
+ESTIMATE_LENGTH = 72
 
 
 def _reason(match: dict) -> str:

@@ -98,15 +98,6 @@ def end_sessions(organiser: Organiser, keep: str | None = None) -> None:
     db.session.execute(query)
 
 
-def session_count(organiser: Organiser) -> int:
-    """How many sessions an account has open (expired ones included)."""
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(OrganiserSession)
-        .filter_by(organiser_id=organiser.id)
-    )
-
-
 def purge_expired() -> None:
     """Delete every session past its idle or absolute lifetime."""
     idle, longest = _limits()

@@ -5,7 +5,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, redirect, request, session, url_for
-from flask_login import login_user
+from flask_login import current_user, login_user
 
 from campaign.organiser import devices, services, sessions
 from campaign.organiser.models import Organiser
@@ -54,9 +54,15 @@ def safe_next(target: str | None) -> str:
     return url_for("organiser.dashboard")
 
 
+def _leave_current_session() -> None:
+    """Signing in afresh in a signed-in browser ends the session it had."""
+    sessions.end_session(getattr(current_user, "session_token", None))
+    session.clear()  # nothing from before sign-in carries over
+
+
 def start_pending(organiser: Organiser, next_url: str | None) -> None:
     """The password was right; the code comes next (a fresh session cookie)."""
-    session.clear()  # nothing from before sign-in carries over
+    _leave_current_session()
     session[PENDING] = {
         "id": organiser.id,
         "email": organiser.email,
@@ -80,7 +86,7 @@ def pending_organiser() -> Organiser | None:
 
 def finish(organiser: Organiser, next_url: str | None) -> Response:
     """Sign the browser in: a new server-side session and a device cookie."""
-    session.clear()
+    _leave_current_session()
     sessions.start_session(organiser)
     login_user(organiser)
     response = redirect(safe_next(next_url))
