@@ -55,7 +55,8 @@ def recount(slug: str | None) -> None:
     type=click.Choice([role.value for role in Role]),
     default=Role.STAFF.value,
     show_default=True,
-    help="admin: everything; staff: read, export, moderate.",
+    help="admin: everything; editor: petitions, stories, broadcasts; "
+    "staff: read, export, moderate.",
 )
 def create_organiser(email: str, role: str) -> None:
     """Add an organiser; the password is asked for, never taken as an argument."""

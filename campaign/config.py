@@ -77,8 +77,14 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 6 * 3600
     PROXY_FIX_X_FOR = 0
     SIGN_RATE_LIMIT = "10 per minute;100 per hour"
-    # Sign-in attempts, counted per client address and per account.
+    # Failed sign-in attempts (passwords and two-factor codes), counted per
+    # client address and per account; a browser that signed into an account
+    # before is spared that account's limit (campaign/organiser/devices.py).
     LOGIN_RATE_LIMIT = "5 per minute;30 per hour"
+    # An organiser session ends after this long without a request, and this
+    # long after sign-in whatever happens.
+    ORGANISER_SESSION_IDLE_MINUTES = 60
+    ORGANISER_SESSION_MAX_HOURS = 12
     # X-RateLimit-* headers would cost a storage read on every limited request.
     RATELIMIT_HEADERS_ENABLED = False
     # Redis down: count limits in this process's memory instead of failing the
@@ -231,6 +237,8 @@ ENV_INTS = [
     "DONATION_MIN",
     "DONATION_MAX",
     "DONATION_MANAGE_LINK_MAX_AGE",
+    "ORGANISER_SESSION_IDLE_MINUTES",
+    "ORGANISER_SESSION_MAX_HOURS",
 ]
 ENV_BOOLS = ["MAIL_USE_TLS", "MAIL_USE_SSL", "HSTS"]
 

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from campaign.organiser.models import Role
+from campaign.permissions import Role
 from tests.helpers import SLUG, submit
 from tests.test_broadcasts import add_subscribers, send_now, write
 from tests.test_organiser import add_organiser, log_in

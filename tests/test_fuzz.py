@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaign.extensions import db
-from campaign.organiser.models import Organiser, Role
+from campaign.organiser.models import Organiser
 from campaign.organiser.services import create_organiser
+from campaign.permissions import Role
 from tests.donate_helpers import stripe_config
 from tests.helpers import SLUG
 from tests.test_donate import standin  # noqa: F401 - the Stripe stand-in fixture

@@ -21,6 +21,12 @@ PUBLIC, STAFF, EDITOR, ADMIN = None, Role.STAFF, Role.EDITOR, Role.ADMIN
 # endpoint -> the least role that may call it (None: anyone).
 MATRIX = {
     "organiser.login": PUBLIC,
+    "organiser.login_code": PUBLIC,  # works only half-way through signing in
+    "organiser.two_factor": STAFF,
+    "organiser.two_factor_enable": STAFF,
+    "organiser.two_factor_disable": STAFF,
+    "organiser.settings": ADMIN,
+    "organiser.change_role": ADMIN,
     "organiser.logout": STAFF,
     "organiser.password": STAFF,
     "organiser.audit": ADMIN,

@@ -1,12 +1,14 @@
-"""Organiser account forms: sign-in, password, new accounts."""
+"""Organiser account forms: sign-in, two-factor, password, accounts, settings."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     PasswordField,
     SelectChoice,
     SelectField,
+    StringField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -33,6 +35,22 @@ class LoginForm(FlaskForm):
     )
 
 
+class CodeForm(FlaskForm):
+    """A code from the authenticator app (or, where allowed, a recovery code)."""
+
+    code = StringField(
+        _l("Code"),
+        filters=[strip],
+        validators=[DataRequired(_l("Enter the code.")), Length(max=32)],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "text",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
+
+
 class PasswordForm(FlaskForm):
     """Current password, then the new one twice."""
 
@@ -56,6 +74,13 @@ class PasswordForm(FlaskForm):
     )
 
 
+ROLE_CHOICES = [
+    SelectChoice("staff", _l("Staff: read, export, moderate")),
+    SelectChoice("editor", _l("Editor: petitions, stories, broadcasts")),
+    SelectChoice("admin", _l("Admin: everything, including accounts")),
+]
+
+
 class NewOrganiserForm(FlaskForm):
     """An admin adds an organiser with a first password to hand over."""
 
@@ -64,14 +89,7 @@ class NewOrganiserForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired(_l("Enter their email address.")), Length(max=320)],
     )
-    role = SelectField(
-        _l("Role"),
-        choices=[
-            SelectChoice("staff", _l("Staff: read, export, moderate")),
-            SelectChoice("editor", _l("Editor: also petitions and broadcasts")),
-            SelectChoice("admin", _l("Admin: everything, including accounts")),
-        ],
-    )
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     password = PasswordField(
         _l("First password (at least 12 characters)"),
         validators=[
@@ -79,4 +97,18 @@ class NewOrganiserForm(FlaskForm):
             Length(min=12, max=1000, message=_l("Use at least 12 characters.")),
         ],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class RoleForm(FlaskForm):
+    """An admin gives an account another role."""
+
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+class SettingsForm(FlaskForm):
+    """Site-wide settings only admins change."""
+
+    require_two_factor = BooleanField(
+        _l("Require two-factor sign-in for every organiser")
     )

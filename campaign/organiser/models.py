@@ -1,20 +1,15 @@
-"""Organiser accounts (the audit log lives in campaign/audit.py)."""
+"""Organiser accounts, their sessions and second factors, and site settings
+(the audit log lives in campaign/audit.py)."""
 
-import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
-from campaign.models import TimestampMixin, UTCDateTime, enum_column
+from campaign.models import TimestampMixin, UTCDateTime, enum_column, now_utc
 from campaign.permissions import Role
-
-
-def new_session_token() -> str:
-    """A random token naming one generation of an organiser's sessions."""
-    return secrets.token_urlsafe(24)
 
 
 class Organiser(UserMixin, TimestampMixin, db.Model):
@@ -27,14 +22,20 @@ class Organiser(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.STAFF)
     active: Mapped[bool] = mapped_column(default=True)
-    # Changing it (new password, sign-out everywhere) ends every session.
-    session_token: Mapped[str] = mapped_column(
-        sa.String(64), unique=True, default=new_session_token
-    )
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The TOTP secret (base32), set when enrolment starts; two_factor_on once a
+    # code has confirmed it. Stored as is for now: issue 14 encrypts it at rest.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    two_factor_on: Mapped[bool] = mapped_column(default=False)
+    # The time step of the last code accepted: a code is never taken twice.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
-    def get_id(self) -> str:
-        """Sessions carry the token, not the id, so they can be revoked."""
+    # The raw token of the session this request runs in (set by sessions.py,
+    # never stored): Flask-Login keeps it in the cookie, the database its hash.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        """Cookies carry a server-side session's token, never the account id."""
         return self.session_token
 
     @property
@@ -46,3 +47,44 @@ class Organiser(UserMixin, TimestampMixin, db.Model):
     def is_admin(self) -> bool:
         """Whether this organiser may manage accounts and erase data."""
         return self.role is Role.ADMIN
+
+
+class OrganiserSession(db.Model):
+    """One signed-in browser: deleting the row signs it out."""
+
+    __tablename__ = "organiser_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the cookie's token: a copy of the table opens no session.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    organiser_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organiser.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    last_seen_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=now_utc, index=True
+    )
+
+    organiser = relationship("Organiser")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for a lost authenticator (hash only)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organiser.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Setting(db.Model):
+    """A site-wide setting admins change at /organiser/settings."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(500))

@@ -1,17 +1,19 @@
-"""Organiser accounts: create, authenticate, change password."""
+"""Organiser accounts: create, authenticate, change password, role, two-factor."""
 
 import functools
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from campaign.audit import record
 from campaign.extensions import db
-from campaign.models import now_utc
-from campaign.organiser.models import Organiser, new_session_token
+from campaign.organiser import settings, two_factor
+from campaign.organiser.models import Organiser
+from campaign.organiser.passwords import password_problem
+from campaign.organiser.sessions import end_sessions
 from campaign.permissions import Role
-
-MIN_PASSWORD = 12
 
 
 class LoginFailed(Exception):
@@ -40,23 +42,16 @@ def find_organiser(email: str) -> Organiser | None:
     )
 
 
-def load_by_session_token(token: str) -> Organiser | None:
-    """The active organiser a session names, for Flask-Login."""
-    return db.session.scalar(
-        sa.select(Organiser).filter_by(session_token=token, active=True)
-    )
-
-
 def create_organiser(
     email: str, password: str, role: Role = Role.STAFF, by: Organiser | None = None
 ) -> Organiser:
     """Add an organiser (audited when an admin does it); scrypt hash only."""
     email = email.strip().lower()
     if "@" not in email:
-        raise AccountError("Enter the organiser's email address.")
+        raise AccountError(_("Enter the organiser's email address."))
     if find_organiser(email):
-        raise AccountError(f"There is already an organiser {email}.")
-    check_password_strength(password)
+        raise AccountError(_("There is already an organiser %(email)s.", email=email))
+    check_password_strength(password, email)
     organiser = Organiser(
         email=email, password_hash=generate_password_hash(password), role=role
     )
@@ -67,10 +62,12 @@ def create_organiser(
     return organiser
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords too short to resist guessing."""
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Use at least {MIN_PASSWORD} characters.")
+def check_password_strength(password: str, email: str) -> None:
+    """Refuse passwords that are short or guessable, saying why."""
+    words = (email, email.split("@")[0], current_app.config["SITE_NAME"])
+    problem = password_problem(password, words)
+    if problem:
+        raise AccountError(problem)
 
 
 def authenticate(email: str, password: str) -> Organiser:
@@ -81,18 +78,17 @@ def authenticate(email: str, password: str) -> Organiser:
         raise LoginFailed
     if not check_password_hash(organiser.password_hash, password):
         raise LoginFailed
-    organiser.last_login_at = now_utc()
-    db.session.commit()
     return organiser
 
 
 def change_password(organiser: Organiser, current: str, new: str) -> None:
     """Set a new password and end every other session of this organiser."""
     if not check_password_hash(organiser.password_hash, current):
-        raise AccountError("Your current password is not right.")
-    check_password_strength(new)
+        raise AccountError(_("Your current password is not right."))
+    check_password_strength(new, organiser.email)
     organiser.password_hash = generate_password_hash(new)
-    organiser.session_token = new_session_token()
+    end_sessions(organiser, keep=organiser.session_token)
+    record(organiser, "change-password", organiser.email)
     db.session.commit()
 
 
@@ -104,9 +100,58 @@ def all_organisers() -> list[Organiser]:
 def set_active(organiser: Organiser, active: bool, by: Organiser) -> None:
     """Turn an account on or off; turning it off ends its sessions."""
     if organiser.id == by.id:
-        raise AccountError("You cannot switch off your own account.")
+        raise AccountError(_("You cannot switch off your own account."))
     organiser.active = active
     if not active:
-        organiser.session_token = new_session_token()
+        end_sessions(organiser)
     record(by, "activate" if active else "deactivate", organiser.email)
+    db.session.commit()
+
+
+def change_role(organiser: Organiser, role: Role, by: Organiser) -> None:
+    """Give an account another role; its sessions end, so it signs in anew."""
+    if organiser.id == by.id:
+        # Otherwise the last admin could take the site's accounts out of reach.
+        raise AccountError(_("You cannot change your own role."))
+    if organiser.role is role:
+        return
+    record(
+        by, "change-role", f"{organiser.email}: {organiser.role.value} -> {role.value}"
+    )
+    organiser.role = role
+    end_sessions(organiser)
+    db.session.commit()
+
+
+def confirm_two_factor(organiser: Organiser, code: str) -> list[str] | None:
+    """Turn on two-factor with a first code; the recovery codes, shown once."""
+    codes = two_factor.confirm_enrolment(organiser, code)
+    if codes:
+        record(organiser, "two-factor-on", organiser.email)
+    db.session.commit()
+    return codes
+
+
+def turn_off_two_factor(organiser: Organiser, code: str) -> bool:
+    """Turn off two-factor, if the code is right."""
+    done = two_factor.turn_off(organiser, code)
+    if done:
+        record(organiser, "two-factor-off", organiser.email)
+    db.session.commit()
+    return done
+
+
+def check_sign_in_code(organiser: Organiser, code: str) -> bool:
+    """The second step of signing in: a TOTP code or an unused recovery code."""
+    ok = two_factor.verify(organiser, code)
+    db.session.commit()
+    return ok
+
+
+def require_two_factor(on: bool, by: Organiser) -> None:
+    """Require (or stop requiring) two-factor sign-in of every organiser."""
+    if settings.two_factor_required() is on:
+        return
+    settings.set_flag(settings.REQUIRE_TWO_FACTOR, on)
+    record(by, "change-setting", f"require two-factor: {'on' if on else 'off'}")
     db.session.commit()

@@ -4,12 +4,9 @@ The organiser pages of each feature live with the feature
 (``<feature>/organiser_views.py``); every route declares its role there.
 """
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -18,12 +15,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from campaign.audit import latest as latest_audit
 from campaign.extensions import limiter, login_manager
-from campaign.organiser import services
-from campaign.organiser.forms import LoginForm, NewOrganiserForm, PasswordForm
+from campaign.organiser import services, sessions, settings, sign_in
+from campaign.organiser.forms import (
+    LoginForm,
+    NewOrganiserForm,
+    PasswordForm,
+    RoleForm,
+)
 from campaign.permissions import Role, public, requires
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
@@ -31,8 +33,8 @@ bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 
 @login_manager.user_loader
 def load_organiser(token: str):
-    """The organiser a session names, if that session is still valid."""
-    return services.load_by_session_token(token)
+    """The organiser a server-side session names, if it is still live."""
+    return sessions.load_session(token)
 
 
 @login_manager.unauthorized_handler
@@ -45,29 +47,47 @@ def unauthorized():
     return redirect(url_for("organiser.login", next=request.full_path))
 
 
-def login_rate_limit() -> str:
-    """Sign-in attempts allowed per client address and per account."""
-    return current_app.config["LOGIN_RATE_LIMIT"]
+# Reachable by a signed-in organiser who must still set up two-factor.
+ENROLMENT_ENDPOINTS = {
+    "organiser.login",
+    "organiser.login_code",
+    "organiser.logout",
+    "organiser.two_factor",
+    "organiser.two_factor_enable",
+}
 
 
-def submitted_email() -> str:
-    """The account a sign-in attempt is for: its own rate-limit bucket."""
-    return "login:" + request.form.get("email", "").strip().lower()
+@bp.before_app_request
+def require_two_factor():
+    """When admins require two-factor, organisers without it enrol first."""
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return None
+    if request.endpoint in ENROLMENT_ENDPOINTS:
+        return None
+    if (
+        current_user.is_authenticated
+        and not current_user.two_factor_on
+        and settings.two_factor_required()
+    ):
+        return redirect(url_for("organiser.two_factor"))
+    return None
 
 
-def safe_next(target: str | None) -> str:
-    """Where to go after signing in: only a path inside the organiser area."""
-    if target and not urlsplit(target).netloc and target.startswith("/organiser/"):
-        return target
-    return url_for("petition_organiser.dashboard")
-
-
+# Both limits count failures only, so signing in never uses them up; the
+# per-account one spares browsers that signed into that account before, so
+# strangers' wrong guesses cannot lock its organiser out.
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(login_rate_limit, methods=["POST"])
-@limiter.limit(login_rate_limit, methods=["POST"], key_func=submitted_email)
+@limiter.limit(sign_in.rate_limit, methods=["POST"], deduct_when=sign_in.failed)
+@limiter.limit(
+    sign_in.rate_limit,
+    methods=["POST"],
+    key_func=sign_in.submitted_email,
+    deduct_when=sign_in.failed,
+    exempt_when=sign_in.device_knows_submitted,
+)
 def login():
-    """Sign in with email and password."""
+    """Sign in with email and password (then a code, with two-factor on)."""
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -75,9 +95,10 @@ def login():
         except services.LoginFailed:
             form.password.errors.append(_("That email and password don't match."))
         else:
-            session.clear()  # nothing from before sign-in carries over
-            login_user(organiser)
-            return redirect(safe_next(request.args.get("next")))
+            if organiser.two_factor_on:
+                sign_in.start_pending(organiser, request.args.get("next"))
+                return redirect(url_for("organiser.login_code"))
+            return sign_in.finish(organiser, request.args.get("next"))
     status = 400 if form.errors else 200
     return render_template("organiser/login.html", form=form), status
 
@@ -85,7 +106,8 @@ def login():
 @bp.post("/logout")
 @requires(Role.STAFF)
 def logout():
-    """Sign out of this browser."""
+    """Sign out of this browser: its server-side session ends."""
+    sessions.end_session(current_user.session_token)
     logout_user()
     session.clear()
     flash(_("You are signed out."))
@@ -103,7 +125,6 @@ def password():
         except services.AccountError as error:
             form.current.errors.append(str(error))
         else:
-            login_user(current_user)  # this session carries the new token
             flash(_("Your password is changed. Other sessions are signed out."))
             return redirect(url_for("petition_organiser.dashboard"))
     status = 400 if form.errors else 200
@@ -133,9 +154,37 @@ def organisers():
             flash(_("%(email)s can now sign in.", email=added.email))
             return redirect(url_for("organiser.organisers"))
     status = 400 if form.errors else 200
+    accounts = services.all_organisers()
     return render_template(
-        "organiser/organisers.html", form=form, accounts=services.all_organisers()
+        "organiser/organisers.html",
+        form=form,
+        accounts=accounts,
+        role_forms={a.id: role_form(a) for a in accounts},
     ), status
+
+
+def role_form(account) -> RoleForm:
+    """The role form of one account's row (prefixed: one page holds many)."""
+    return RoleForm(
+        formdata=None, prefix=f"account-{account.id}", role=account.role.value
+    )
+
+
+@bp.post("/organisers/<int:organiser_id>/role")
+@requires(Role.ADMIN)
+def change_role(organiser_id: int):
+    """Give an account another role; it is signed out everywhere."""
+    account = services.get_organiser(organiser_id) or abort(404)
+    form = RoleForm(prefix=f"account-{organiser_id}")
+    if not form.validate():
+        abort(400)
+    try:
+        services.change_role(account, Role(form.role.data), current_user)
+    except services.AccountError as error:
+        flash(str(error))
+    else:
+        flash(_("%(email)s is now %(role)s.", email=account.email, role=form.role.data))
+    return redirect(url_for("organiser.organisers"))
 
 
 @bp.post("/organisers/<int:organiser_id>/<any(activate, deactivate):change>")
@@ -148,3 +197,8 @@ def switch_organiser(organiser_id: int, change: str):
     except services.AccountError as error:
         flash(str(error))
     return redirect(url_for("organiser.organisers"))
+
+
+# The two-factor pages add their routes to ``bp``; imported last, once it
+# exists.
+from campaign.organiser import two_factor_views  # noqa: E402, F401
