@@ -1,10 +1,13 @@
 """The migrations build exactly the schema the models describe."""
 
 import flask_migrate
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from campaign.cli import seed_content
 from campaign.extensions import db
+from campaign.petition.models import Petition
 from tests.helpers import reset_database
 
 
@@ -26,3 +29,18 @@ def test_migrations_downgrade_cleanly(app):
         flask_migrate.upgrade()
         flask_migrate.downgrade(revision="base")
         assert set(db.inspect(db.engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_upgrading_sanitises_html_stored_before_the_sanitiser(app):
+    unsafe = '<img src="x" onerror="alert(1)"> <a href="javascript:alert(2)">go</a>'
+    with app.app_context():
+        reset_database()
+        flask_migrate.upgrade(revision="0007")
+        seed_content()
+        db.session.execute(
+            sa.update(Petition).values(body_markdown=unsafe, body_html=unsafe)
+        )
+        db.session.commit()
+        flask_migrate.upgrade()
+        stored = db.session.scalar(sa.select(Petition.body_html))
+    assert "onerror" not in stored and "javascript:" not in stored

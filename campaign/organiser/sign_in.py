@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Response, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user
 
+from campaign.extensions import limiter
 from campaign.organiser import devices, services, sessions
 from campaign.organiser.models import Organiser
 
@@ -24,6 +25,25 @@ def rate_limit() -> str:
 def failed(response: Response) -> bool:
     """Only failures count: a wrong password or code answers 400."""
     return response.status_code == 400
+
+
+def limit_failures(account_key, spare_device=None):
+    """Limit failed attempts per client address and per account (``account_key``
+    names the bucket); ``spare_device`` exempts a browser that signed into that
+    account before from the account's limit, never from the address's."""
+
+    def decorate(view):
+        per_account = limiter.limit(
+            rate_limit,
+            methods=["POST"],
+            key_func=account_key,
+            deduct_when=failed,
+            exempt_when=spare_device,
+        )
+        per_address = limiter.limit(rate_limit, methods=["POST"], deduct_when=failed)
+        return per_address(per_account(view))
+
+    return decorate
 
 
 def submitted_email() -> str:

@@ -9,7 +9,6 @@ from flask import flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from campaign.extensions import limiter
 from campaign.organiser import services, settings, sign_in, two_factor
 from campaign.organiser.forms import CodeForm, SettingsForm
 from campaign.organiser.views import bp
@@ -28,14 +27,7 @@ def signed_in_account() -> str:
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
-@limiter.limit(sign_in.rate_limit, methods=["POST"], deduct_when=sign_in.failed)
-@limiter.limit(
-    sign_in.rate_limit,
-    methods=["POST"],
-    key_func=sign_in.pending_account,
-    deduct_when=sign_in.failed,
-    exempt_when=sign_in.device_knows_pending,
-)
+@sign_in.limit_failures(sign_in.pending_account, sign_in.device_knows_pending)
 def login_code():
     """The second sign-in step: a code from the app, or a recovery code."""
     organiser = sign_in.pending_organiser()
@@ -75,10 +67,7 @@ def two_factor_page():
 
 @bp.post("/two-factor/enable")
 @requires(Role.STAFF)
-@limiter.limit(sign_in.rate_limit, deduct_when=sign_in.failed)
-@limiter.limit(
-    sign_in.rate_limit, key_func=signed_in_account, deduct_when=sign_in.failed
-)
+@sign_in.limit_failures(signed_in_account)
 def two_factor_enable():
     """Confirm enrolment with a first code; show the recovery codes once."""
     form = CodeForm()
@@ -92,10 +81,7 @@ def two_factor_enable():
 
 @bp.post("/two-factor/disable")
 @requires(Role.STAFF)
-@limiter.limit(sign_in.rate_limit, deduct_when=sign_in.failed)
-@limiter.limit(
-    sign_in.rate_limit, key_func=signed_in_account, deduct_when=sign_in.failed
-)
+@sign_in.limit_failures(signed_in_account)
 def two_factor_disable():
     """Turn two-factor off (a code proves it is the organiser asking)."""
     form = CodeForm()

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from campaign.audit import latest as latest_audit
-from campaign.extensions import limiter, login_manager
+from campaign.extensions import login_manager
 from campaign.organiser import services, sessions, settings, sign_in
 from campaign.organiser.forms import (
     LoginForm,
@@ -78,14 +78,7 @@ def require_two_factor():
 # strangers' wrong guesses cannot lock its organiser out.
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(sign_in.rate_limit, methods=["POST"], deduct_when=sign_in.failed)
-@limiter.limit(
-    sign_in.rate_limit,
-    methods=["POST"],
-    key_func=sign_in.submitted_email,
-    deduct_when=sign_in.failed,
-    exempt_when=sign_in.device_knows_submitted,
-)
+@sign_in.limit_failures(sign_in.submitted_email, sign_in.device_knows_submitted)
 def login():
     """Sign in with email and password (then a code, with two-factor on)."""
     form = LoginForm()
