@@ -29,7 +29,7 @@ from campaign.petition.models import (
     SignatureState,
 )
 from campaign.petition.signals import signer_joined_list
-from campaign.petition.tokens import signature_from_token
+from campaign.petition.tokens import InvalidLink, address_matches, signature_link
 from campaign.text import canonical_email, first_name, render_markdown, shorten
 
 # The most of a comment the petition page shows (comments may hold 500).
@@ -174,23 +174,61 @@ def _repeat_notice_due(petition, canonical: str, now) -> bool:
     return bool(moved)
 
 
-def confirm_signature(token: str) -> Signature:
-    """Validate the signature a link names; a second click changes nothing."""
-    signature = signature_from_token(token)
-    now = now_utc()
-    moved = db.session.execute(
-        sa.update(Signature)
-        .where(Signature.id == signature.id, Signature.state == SignatureState.PENDING)
+@functools.cache
+def _validate_pending(dialect_name: str):
+    """UPDATE … pending → validated RETURNING what confirming needs, built once."""
+    table = Signature.__table__
+    now = sa.bindparam("now")
+    return (
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("signature_id"),
+            table.c.state == SignatureState.PENDING,
+        )
         .values(state=SignatureState.VALIDATED, validated_at=now, updated_at=now)
-    ).rowcount
-    if moved:
-        add_to_count(signature.petition_id, moved)
-        if signature.join_list:
-            _join_mailing_list(signature)
+        .returning(table.c.petition_id, table.c.canonical_email, table.c.join_list)
+    )
+
+
+def confirm_signature(token: str) -> int:
+    """Validate the signature a link names and return its id; a second click
+    changes nothing.
+
+    The hot path is one conditional UPDATE … RETURNING, the counter shard and
+    the commit, on the connection (no ORM load: a confirmation should cost no
+    more than the signature it confirms). The address check comes after the
+    UPDATE and rolls it back on a mismatch, which only a link to an address
+    since changed or erased can cause.
+    """
+    signature_id, tag = signature_link(token)
+    connection = db.session.connection()
+    moved = connection.execute(
+        _validate_pending(db.engine.dialect.name),
+        {"signature_id": signature_id, "now": now_utc()},
+    ).first()
+    if moved is None:  # already confirmed, removed, or never ours
+        _check_confirmed_link(signature_id, tag)
+        return signature_id
+    if not address_matches(moved.canonical_email, tag):
+        db.session.rollback()
+        raise InvalidLink
+    add_to_count(moved.petition_id, 1)
+    if moved.join_list:
+        _join_mailing_list(db.session.get(Signature, signature_id))
     db.session.commit()
-    if moved:  # this process at least shows the signer their own signature
-        forget_count(signature.petition_id)
-    return signature
+    # This process at least shows the signer their own signature.
+    forget_count(moved.petition_id)
+    return signature_id
+
+
+def _check_confirmed_link(signature_id: int, tag: str) -> None:
+    """A link that moved nothing: fine if its signature exists, else InvalidLink."""
+    email = db.session.scalar(
+        sa.select(Signature.canonical_email).where(Signature.id == signature_id)
+    )
+    db.session.rollback()  # end the read's transaction, as a commit would
+    if email is None or not address_matches(email, tag):
+        raise InvalidLink
 
 
 def _join_mailing_list(signature: Signature) -> None:
@@ -200,16 +238,27 @@ def _join_mailing_list(signature: Signature) -> None:
     signer_joined_list.send(signature, wording=wording)
 
 
+@functools.cache
+def _add_to_shard(dialect_name: str):
+    """INSERT … ON CONFLICT DO UPDATE adding to one counter shard, built once."""
+    table = CounterShard.__table__
+    insert = insert_for(table, dialect_name).values(
+        petition_id=sa.bindparam("petition_id"),
+        shard=sa.bindparam("shard"),
+        count=sa.bindparam("amount"),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["petition_id", "shard"],
+        set_={"count": table.c.count + insert.excluded.count},
+    )
+
+
 def add_to_count(petition_id: int, amount: int) -> None:
     """Add to one random shard of the petition's counter (in the caller's unit)."""
     shard = random.randrange(current_app.config["COUNTER_SHARDS"])  # noqa: S311
-    db.session.execute(
-        insert_for(CounterShard, db.engine.dialect.name)
-        .values(petition_id=petition_id, shard=shard, count=amount)
-        .on_conflict_do_update(
-            index_elements=["petition_id", "shard"],
-            set_={"count": CounterShard.count + amount},
-        )
+    db.session.connection().execute(
+        _add_to_shard(db.engine.dialect.name),
+        {"petition_id": petition_id, "shard": shard, "amount": amount},
     )
 
 

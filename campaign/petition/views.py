@@ -95,7 +95,7 @@ def confirm(slug: str, token: str):
     """Confirm a signature from the emailed link, then thank the signer."""
     petition = ref_or_404(slug)
     try:
-        signature = services.confirm_signature(token)
+        signature_id = services.confirm_signature(token)
     except ExpiredLink:
         return render_template(
             "petition/link_invalid.html", petition=petition, expired=True
@@ -105,7 +105,7 @@ def confirm(slug: str, token: str):
             "petition/link_invalid.html", petition=petition, expired=False
         ), 404
     # The donate page may then offer this signer's name and email as a prefill.
-    session["supporter"] = signature.id
+    session["supporter"] = signature_id
     # Redirect so the token leaves the address bar before anyone shares it.
     return redirect(url_for("petition.thanks", slug=slug), 303)
 
