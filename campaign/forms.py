@@ -8,8 +8,11 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import EmailField, SelectChoice, SelectField, StringField
+from wtforms.fields.choices import Choice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import Select, html_params
 
 from campaign.text import visible
 
@@ -88,6 +91,39 @@ def _choices_for(locale_name: str) -> list[SelectChoice]:
     return [SelectChoice(code, name) for code, name in pairs]
 
 
+@lru_cache(maxsize=16)
+def _options_for(locale_name: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The country options' HTML for one locale, and each option unselected and
+    selected: rendered once, since 250 options cost far more than the page."""
+    options, each = [], {}
+    for choice in _choices_for(locale_name):
+        code, label, render_kw = choice.value, choice.label, choice.render_kw
+        plain = Select.render_option(Choice(code, label, False, render_kw))
+        chosen = Select.render_option(Choice(code, label, True, render_kw))
+        options.append(plain)
+        each[choice.value] = (str(plain), str(chosen))
+    return "".join(options), each
+
+
+class CountrySelect(Select):
+    """WTForms' <select>, with the country options taken from _options_for."""
+
+    def __call__(self, field, **kwargs) -> Markup:
+        """The same HTML as Select renders, the chosen option marked cheaply."""
+        kwargs.setdefault("id", field.id)
+        for flag in self.validation_attrs:
+            if flag not in kwargs and getattr(field.flags, flag, False):
+                kwargs[flag] = getattr(field.flags, flag)
+        options, each = _options_for(str(get_locale()))
+        # Only a listed value is marked: anything else someone posted matches
+        # no option, exactly as with WTForms' own rendering.
+        if field.data in each:
+            options = options.replace(*each[field.data], 1)
+        params = html_params(name=field.name, **kwargs)
+        # Escaped already: labels by render_option, attributes by html_params.
+        return Markup(f"<select {params}>{options}</select>")  # noqa: S704
+
+
 def country_name(code: str) -> str:
     """A country's name in the visitor's language."""
     return dict(_countries_for(str(get_locale()))).get(code, code)
@@ -126,6 +162,7 @@ def country_field(label, required: bool) -> SelectField:
         label,
         choices=country_choices,
         validate_choice=False,
+        widget=CountrySelect(),
         validators=[
             presence,
             AnyOf(COUNTRY_CODES, message=_l("Choose your country from the list.")),

@@ -130,6 +130,39 @@ def test_bad_input_gets_a_field_message_and_stores_nothing(
     assert inbox.messages == []
 
 
+COUNTRY_SELECT = re.compile(r'<select[^>]*name="country".*?</select>', re.DOTALL)
+
+
+@pytest.mark.parametrize("country", [None, "", "FR", "XX", 'GB">'])
+def test_country_list_is_wtforms_own_select_with_the_choice_kept(client, app, country):
+    """The country options, rendered once per language, come out exactly as
+    WTForms renders them: nothing chosen on a first visit, and the country
+    sent (or the placeholder) still chosen when the form comes back with an
+    error; a value not on the list chooses nothing."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms.widgets import Select
+
+    from campaign.petition.forms import SignForm
+
+    if country is None:
+        page = client.get(f"/petitions/{SLUG}")
+    else:
+        page = sign(client, name="", country=country)  # refused: no name
+    shown = COUNTRY_SELECT.search(page.get_data(as_text=True)).group(0)
+    data = MultiDict() if country is None else MultiDict({"country": country})
+    with app.test_request_context():
+        form = SignForm(formdata=data if country is not None else None)
+        if country is not None:
+            form.validate()
+        attrs = {}
+        if form.country.errors:
+            attrs = {"aria-invalid": "true", "aria-describedby": "country-error"}
+        expected = str(Select()(form.country, **form.country.render_kw, **attrs))
+    assert shown == expected
+    assert shown.count("<option") == 250
+    assert shown.count(" selected") == (1 if country in {"", "FR"} else 0)
+
+
 def test_names_with_dots_and_accents_are_fine(client, app):
     assert sign(client, name="J. R. R. Tolkien").status_code == 303
     assert (
