@@ -8,6 +8,7 @@ fail. Flask-Caching's own backend raises ``redis.ConnectionError`` instead;
 
 import logging
 
+from flask import current_app
 from flask_caching.backends.rediscache import RedisCache as FlaskCachingRedisCache
 from redis.exceptions import RedisError
 
@@ -87,3 +88,21 @@ class RedisCache(FlaskCachingRedisCache):
 
 def _warn(error: RedisError) -> None:
     log.warning("Cache unreachable (%s); reading the database instead.", error)
+
+
+def remember(key: str, compute):
+    """A value from the cache, else computed and kept for COUNT_CACHE_SECONDS.
+
+    None is never kept (a missing row is read again). Whoever changes what a
+    key holds deletes it; the short lifetime bounds staleness where a delete
+    cannot reach (another process's SimpleCache, Redis down).
+    """
+    from campaign.extensions import cache  # extensions imports nothing of ours
+
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if value is not None:
+            timeout = current_app.config["COUNT_CACHE_SECONDS"]
+            cache.set(key, value, timeout=timeout)
+    return value

@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from campaign.audit import record
+from campaign.caching import remember
 from campaign.extensions import cache, db
 from campaign.models import insert_for, now_utc
 from campaign.petition.models import (
@@ -49,6 +50,35 @@ class PetitionRef:
     title: str
     goal: int
     is_open: bool
+
+
+@dataclass(frozen=True)
+class PublicPetition:
+    """What the public pages show of a petition; it changes only when an
+    organiser edits, so it is cached rather than read on every view."""
+
+    id: int
+    slug: str
+    title: str
+    target: str
+    goal: int
+    body_html: str
+    is_open: bool
+    story_id: int | None
+
+    @classmethod
+    def of(cls, petition: Petition) -> "PublicPetition":
+        """The public facts of a loaded petition."""
+        return cls(
+            petition.id,
+            petition.slug,
+            petition.title,
+            petition.target,
+            petition.goal,
+            petition.body_html,
+            petition.is_open,
+            petition.story_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -277,30 +307,34 @@ def _count_key(petition_id: int) -> str:
     return f"petition-count/{petition_id}"
 
 
-def _cached(key: str, compute):
-    """A value from the cache, computed and kept for COUNT_CACHE_SECONDS if absent."""
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        if value is not None:
-            timeout = current_app.config["COUNT_CACHE_SECONDS"]
-            cache.set(key, value, timeout=timeout)
-    return value
-
-
 def _ref_key(slug: str) -> str:
     """Cache key of a petition's cached facts."""
     return f"petition-ref/{slug}"
 
 
+def _signers_key(petition_id: int) -> str:
+    """Cache key of a petition's latest public signers."""
+    return f"petition-signers/{petition_id}"
+
+
+def _public_key(slug: str) -> str:
+    """Cache key of a petition's public facts."""
+    return f"petition-public/{slug}"
+
+
+def _story_petition_key(story_id: int) -> str:
+    """Cache key of the slug of the petition shown beside a story."""
+    return f"story-petition/{story_id}"
+
+
 def forget_count(petition_id: int) -> None:
-    """Drop this process's cached count after changing it."""
-    cache.delete(_count_key(petition_id))
+    """Drop the cached count and latest signers after changing them."""
+    cache.delete_many(_count_key(petition_id), _signers_key(petition_id))
 
 
 def public_count(petition_id: int) -> int:
     """The confirmed count as the public sees it: at most a few seconds old."""
-    return _cached(_count_key(petition_id), lambda: confirmed_count(petition_id))
+    return remember(_count_key(petition_id), lambda: confirmed_count(petition_id))
 
 
 def petition_ref(slug: str) -> PetitionRef | None:
@@ -321,7 +355,7 @@ def petition_ref(slug: str) -> PetitionRef | None:
         is_open = row.state is PetitionState.OPEN
         return PetitionRef(row.id, row.slug, row.title, row.goal, is_open)
 
-    return _cached(_ref_key(slug), load)
+    return remember(_ref_key(slug), load)
 
 
 def recount(petition: Petition) -> int:
@@ -345,8 +379,16 @@ def recount(petition: Petition) -> int:
     return exact
 
 
-def latest_public_signers(petition: Petition, limit: int = 8) -> list[PublicSigner]:
-    """The latest confirmed signers who chose to be shown, with their comments."""
+def latest_public_signers(petition, limit: int = 8) -> list[PublicSigner]:
+    """The latest confirmed signers who chose to be shown, with their comments
+    (at most COUNT_CACHE_SECONDS old, like the count)."""
+    return remember(
+        _signers_key(petition.id), lambda: _latest_public_signers(petition, limit)
+    )
+
+
+def _latest_public_signers(petition, limit: int) -> list[PublicSigner]:
+    """The latest public signers, read from the database."""
     comment = sa.case(
         (Signature.comment_hidden.is_(True), None), else_=Signature.comment
     )
@@ -376,14 +418,29 @@ def get_petition(slug: str) -> Petition | None:
     return db.session.scalar(sa.select(Petition).filter_by(slug=slug))
 
 
-def petition_for_story(story_id: int) -> Petition | None:
+def public_petition(slug: str) -> PublicPetition | None:
+    """The public facts of the petition with this slug (cached)."""
+
+    def load() -> PublicPetition | None:
+        petition = get_petition(slug)
+        return PublicPetition.of(petition) if petition else None
+
+    return remember(_public_key(slug), load)
+
+
+def petition_for_story(story_id: int) -> PublicPetition | None:
     """The petition shown beside a story: its newest open one, else its newest."""
-    query = (
-        sa.select(Petition)
-        .filter_by(story_id=story_id)
-        .order_by((Petition.state == PetitionState.OPEN).desc(), Petition.id.desc())
-    )
-    return db.session.scalars(query.limit(1)).first()
+
+    def load() -> str | None:
+        query = (
+            sa.select(Petition.slug)
+            .filter_by(story_id=story_id)
+            .order_by((Petition.state == PetitionState.OPEN).desc(), Petition.id.desc())
+        )
+        return db.session.scalars(query.limit(1)).first()
+
+    slug = remember(_story_petition_key(story_id), load)
+    return public_petition(slug) if slug else None
 
 
 def update_petition(petition: Petition, organiser, **fields) -> Petition:
@@ -400,7 +457,10 @@ def update_petition(petition: Petition, organiser, **fields) -> Petition:
         detail += f" (now {petition.state.value})"
     record(organiser, "edit-petition", detail)
     db.session.commit()
-    cache.delete(_ref_key(petition.slug))
+    keys = [_ref_key(petition.slug), _public_key(petition.slug)]
+    if petition.story_id is not None:  # closing one may bring another forward
+        keys.append(_story_petition_key(petition.story_id))
+    cache.delete_many(*keys)
     return petition
 
 

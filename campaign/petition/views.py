@@ -28,9 +28,9 @@ def sign_rate_limit() -> str:
     return current_app.config["SIGN_RATE_LIMIT"]
 
 
-def petition_or_404(slug: str):
-    """The petition with this slug, or a 404 page."""
-    return services.get_petition(slug) or abort(404)
+def petition_or_404(slug: str) -> services.PublicPetition:
+    """The public facts of the petition with this slug, or a 404 page."""
+    return services.public_petition(slug) or abort(404)
 
 
 def ref_or_404(slug: str) -> services.PetitionRef:
