@@ -6,6 +6,7 @@ from functools import lru_cache
 import pycountry
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -122,6 +123,34 @@ class CountrySelect(Select):
         params = html_params(name=field.name, **kwargs)
         # Escaped already: labels by render_option, attributes by html_params.
         return Markup(f"<select {params}>{options}</select>")  # noqa: S704
+
+
+def pristine_once(render, field, *args) -> Markup:
+    """``render(field, *args)``, kept per form class, field and locale while
+    the field is as declared (no submitted value, no data given, no error).
+
+    A blank form is the same HTML for every visitor, and rendering its labels
+    and inputs is most of a public page's cost; once anything makes the field
+    differ, it is rendered afresh. Only forms whose Meta sets
+    ``pristine_once = True`` take part: their views never change a field's
+    data or choices after building the form.
+    """
+    pristine = (
+        getattr(field.meta, "pristine_once", False)
+        and field.raw_data is None
+        and not field.errors
+        and not callable(field.default)
+        and field.object_data == field.default
+    )
+    if not pristine:
+        return render(field, *args)
+    # The meta class is made per form class, so it names the declaration.
+    key = (type(field.meta), field.name, args, str(get_locale()))
+    kept = current_app.extensions.setdefault("campaign.pristine_fields", {})
+    html = kept.get(key)
+    if html is None:
+        html = kept[key] = Markup(render(field, *args))  # noqa: S704 - rendered
+    return html
 
 
 def country_name(code: str) -> str:

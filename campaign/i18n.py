@@ -4,7 +4,7 @@ from babel import Locale
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 
-from campaign.forms import country_name
+from campaign.forms import country_name, pristine_once
 from campaign.urls import external_url
 
 
@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
         get_locale=get_locale,
         text_direction=text_direction,
         country_name=country_name,
+        pristine_once=pristine_once,
         external_url=external_url,
     )
 

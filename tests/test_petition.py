@@ -163,6 +163,21 @@ def test_country_list_is_wtforms_own_select_with_the_choice_kept(client, app, co
     assert shown.count(" selected") == (1 if country in {"", "FR"} else 0)
 
 
+def test_a_refused_form_keeps_what_was_typed_and_nobody_else_sees_it(client):
+    """Blank fields are rendered once and reused; a field someone filled in
+    is rendered from what they typed, and the next visitor gets it blank."""
+    first = client.get(f"/petitions/{SLUG}").get_data(as_text=True)
+    refused = sign(client, name="", email="typed@example.org", comment="Mine")
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'value="typed@example.org"' in html
+    assert "Mine</textarea>" in html
+    assert 'id="name-error"' in html
+    again = client.get(f"/petitions/{SLUG}").get_data(as_text=True)
+    assert "typed@example.org" not in again and "Mine</textarea>" not in again
+    assert again.count('<div class="field') == first.count('<div class="field')
+
+
 def test_names_with_dots_and_accents_are_fine(client, app):
     assert sign(client, name="J. R. R. Tolkien").status_code == 303
     assert (

@@ -45,11 +45,14 @@ class JoinForm(FlaskForm):
     class Meta:
         # CSRFProtect checks every POST already (see petition/forms.py).
         csrf = False
+        pristine_once = True  # blank fields rendered once (campaign/forms.py)
 
     email = email_field()
     name = name_field(_l("Name (optional)"), required=False)
     country = country_field(_l("Country (optional)"), required=False)
-    source = HiddenField(default="join", validators=[AnyOf(SOURCES)])
+    # A label of its own (never shown): without one WTForms translates the
+    # field's name, which loads its message catalogue on every page view.
+    source = HiddenField("", default="join", validators=[AnyOf(SOURCES)])
 
 
 class BroadcastForm(FlaskForm):

@@ -43,6 +43,7 @@ class SignForm(FlaskForm):
         # CSRFProtect already checks every POST before the view runs; checking
         # (and minting a token) again in the form would double the cost.
         csrf = False
+        pristine_once = True  # blank fields rendered once (campaign/forms.py)
 
     name = name_field(_l("Full name"), required=True)
     email = email_field()
