@@ -1,4 +1,5 @@
-"""CPU accounting from /proc: the server's CPU per request and each core's load.
+"""CPU per request: gunicorn's and each core's load from /proc (for load.py),
+and, run as a script, every public page, sign and confirm in process.
 
 Requests/s on a shared 2-core machine move with whatever else runs; the CPU
 time gunicorn itself spends per request does much less, so it is reported
