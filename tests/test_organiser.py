@@ -255,6 +255,30 @@ def test_editing_the_petition_changes_the_public_page(app, editor):
     assert "This petition is closed." in public
 
 
+def test_an_edit_shows_at_once_though_public_pages_are_cached(app_factory):
+    """Public pages keep the petition in the cache; an organiser's edit drops
+    it, so / and the petition page show the change on the next view."""
+    app = app_factory(CACHE_TYPE="SimpleCache")
+    public, staff = app.test_client(), app.test_client()
+    for path in ["/", f"/petitions/{SLUG}"]:
+        assert "A sharper title" not in public.get(path).get_data(as_text=True)
+    add_organiser(app, "editor@example.org", Role.EDITOR)
+    assert log_in(staff, "editor@example.org").status_code == 302
+    response = submit(
+        staff,
+        f"/organiser/petitions/{SLUG}/edit",
+        title="A sharper title",
+        target="Every government",
+        body_markdown="We ask **you**.",
+        goal="50000",
+        state="closed",
+    )
+    assert response.status_code == 302
+    for path in ["/", f"/petitions/{SLUG}"]:
+        html = public.get(path).get_data(as_text=True)
+        assert "A sharper title" in html and "This petition is closed." in html
+
+
 def test_editing_refuses_bad_values(editor):
     response = submit(
         editor,
