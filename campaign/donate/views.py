@@ -16,6 +16,7 @@ from campaign.donate.forms import DonateForm
 from campaign.donate.stripe_api import BadSignature, ProviderUnavailable
 from campaign.edge import max_body, validates_text
 from campaign.extensions import csrf
+from campaign.origin import same_origin_form
 
 bp = Blueprint("donate", __name__, url_prefix="/donate")
 webhook_bp = Blueprint("stripe", __name__, url_prefix="/stripe")
@@ -65,6 +66,7 @@ def index():
 
 
 @bp.post("/checkout")
+@same_origin_form
 @validates_text  # the form's own messages, beside what was typed
 def checkout():
     """Send the donor to Stripe Checkout for the gift they chose."""
@@ -80,6 +82,7 @@ def checkout():
             name=form.name.data or None,
             source=form.source.data,
             supporter_id=session.get("supporter"),
+            client_ip=request.remote_addr,
         )
     except services.NotConfigured:
         return form_page(form, 503)

@@ -15,6 +15,7 @@ from campaign.edge import validates_text
 from campaign.extensions import csrf, limiter
 from campaign.mailing import services
 from campaign.mailing.forms import JOIN_WORDING, RETURN_WORDING, JoinForm
+from campaign.origin import same_origin_form
 from campaign.tokens import ExpiredLink, InvalidLink
 
 bp = Blueprint("mailing", __name__)
@@ -40,6 +41,7 @@ def join_page():
 
 
 @bp.post("/join")
+@same_origin_form
 @limiter.limit(join_rate_limit)
 @validates_text  # the form's own messages, beside what was typed
 def join():
@@ -103,6 +105,7 @@ def unsubscribe(token: str):
 
 
 @bp.route("/preferences/<token>", methods=["GET", "POST"])
+@same_origin_form
 def preferences(token: str):
     """Leave the list or come back to it."""
     subscriber = subscriber_or_404(token)

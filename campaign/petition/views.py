@@ -15,6 +15,7 @@ from flask_babel import get_locale
 
 from campaign.edge import validates_text
 from campaign.extensions import limiter
+from campaign.origin import same_origin_form
 from campaign.petition import services
 from campaign.petition.forms import SignForm
 from campaign.petition.tokens import ExpiredLink, InvalidLink
@@ -58,6 +59,7 @@ def show(slug: str):
 
 
 @bp.post("/<slug>/sign")
+@same_origin_form
 @limiter.limit(sign_rate_limit)
 @validates_text  # the form's own messages, beside what was typed
 def sign(slug: str):
