@@ -16,6 +16,7 @@ from campaign.donate.forms import DonateForm
 from campaign.donate.stripe_api import BadSignature, ProviderUnavailable
 from campaign.edge import max_body, validates_text
 from campaign.extensions import csrf
+from campaign.http_cache import public_page
 from campaign.origin import same_origin_form
 
 bp = Blueprint("donate", __name__, url_prefix="/donate")
@@ -57,6 +58,7 @@ def form_page(form: DonateForm, status: int = 200):
 
 
 @bp.get("")
+@public_page
 def index():
     """Where the support banner leads: choose an amount and how often."""
     signer = services.supporter(session.get("supporter"))
@@ -95,12 +97,14 @@ def checkout():
 
 
 @bp.get("/thanks")
+@public_page
 def thanks():
     """Back from Checkout: thanks, and the receipt follows once Stripe confirms."""
     return render_template("donate/thanks.html")
 
 
 @bp.get("/cancelled")
+@public_page
 def cancelled():
     """Back from Checkout without paying: nothing was charged."""
     return render_template("donate/cancelled.html")

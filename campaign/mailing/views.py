@@ -13,6 +13,7 @@ from flask_babel import get_locale
 
 from campaign.edge import validates_text
 from campaign.extensions import csrf, limiter
+from campaign.http_cache import public_page
 from campaign.mailing import services
 from campaign.mailing.forms import JOIN_WORDING, RETURN_WORDING, JoinForm
 from campaign.origin import same_origin_form
@@ -35,6 +36,7 @@ def subscriber_or_404(token: str):
 
 
 @bp.get("/join")
+@public_page
 def join_page():
     """The sign-up form on its own page."""
     return render_template("mailing/join.html", join_form=JoinForm())
@@ -61,6 +63,7 @@ def join():
 
 
 @bp.get("/join/check-email")
+@public_page
 def check_email():
     """Ask the new subscriber to click the link we emailed."""
     return render_template("mailing/check_email.html")
@@ -80,6 +83,7 @@ def confirm(token: str):
 
 
 @bp.get("/join/welcome")
+@public_page
 def welcome():
     """Thank a confirmed subscriber."""
     return render_template("mailing/welcome.html")

@@ -1,5 +1,6 @@
-"""The public forms in a real browser: our own page's form is taken with and
-without JavaScript, another site's copy of it is refused."""
+"""Cached public pages in a real browser: our own form is taken with and
+without JavaScript, another site's copy of it is refused, and the count stays
+live (or says how old it may be)."""
 
 import re
 import threading
@@ -8,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from werkzeug.serving import make_server
 
-from tests.helpers import CROSS_SITE_REFUSAL, SLUG, snapshot
+from tests.helpers import CROSS_SITE_REFUSAL, SLUG, sign, snapshot
 
 ATTACKER_PAGE = """<!doctype html><title>Win a prize</title>
 <form method="post" action="{action}">
@@ -68,4 +69,45 @@ def test_another_sites_copy_of_the_form_is_refused(
     assert answer.value.status == 403
     expect(page.locator("main")).to_contain_text(CROSS_SITE_REFUSAL)
     assert snapshot(live_server.app) == before
+    context.close()
+
+
+def test_without_javascript_the_page_says_how_old_the_count_may_be(
+    browser: Browser, live_server
+):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/petitions/{SLUG}")
+    # PUBLIC_MAX_AGE + PUBLIC_STALE_WHILE_REVALIDATE + COUNT_CACHE_SECONDS
+    expect(page.locator(".count-age")).to_have_text(
+        "This count may be up to 73 seconds old."
+    )
+    context.close()
+
+
+def test_with_javascript_a_stale_cached_count_is_brought_up_to_date(
+    browser: Browser, live_server, inbox
+):
+    client = live_server.app.test_client()
+    assert sign(client).status_code == 303
+    client.get(re.sub(r"^https?://[^/]+", "", inbox.link(inbox.messages[0])))
+    url = f"{live_server.url}/petitions/{SLUG}"
+
+    def stale_copy(route):
+        """The page as a cache kept it from before the signature counted."""
+        page = (
+            route.fetch()
+            .text()
+            .replace("<strong data-count>1</strong>", "<strong data-count>0</strong>")
+        )
+        assert "<strong data-count>0</strong>" in page
+        route.fulfill(body=page, content_type="text/html; charset=utf-8")
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.clock.install()  # no poll runs: only the refresh on load can do it
+    page.route(url, stale_copy)
+    page.goto(url)
+    expect(page.locator("[data-count]")).to_have_text("1")
+    expect(page.locator(".count-age")).to_be_hidden()
     context.close()
