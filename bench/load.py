@@ -94,17 +94,20 @@ def app_env(args: argparse.Namespace) -> dict[str, str]:
 
 
 def petition_form(base: str) -> tuple[str, str]:
-    """GET the petition page once: its CSRF token and the session cookie."""
+    """GET the petition page once: its CSRF token and session cookie, if any.
+
+    The public sign form carries neither any more (campaign/origin.py checks
+    where a POST came from instead): both are then "".
+    """
     request = urllib.request.Request(
         base + PETITION, headers={"X-Forwarded-Proto": "https"}
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         page = response.read().decode()
-        cookie = SimpleCookie(response.headers["Set-Cookie"])
+        cookie = SimpleCookie(response.headers.get("Set-Cookie", ""))
     token = CSRF_FIELD.search(page)
-    if token is None or "session" not in cookie:
-        raise RuntimeError("The petition page has no CSRF token or session cookie.")
-    return urllib.parse.quote(token.group(1), safe=""), cookie["session"].value
+    session = cookie["session"].value if "session" in cookie else ""
+    return urllib.parse.quote(token.group(1) if token else "", safe=""), session
 
 
 @contextlib.contextmanager

@@ -44,6 +44,12 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 OPENER = urllib.request.build_opener(NoRedirect)
 
 
+def token_of(page: str) -> str:
+    """The page's CSRF token; "" for public forms, which carry none."""
+    found = CSRF.search(page)
+    return found.group(1) if found else ""
+
+
 def request(url: str, data: dict | None = None, cookie: str = "") -> tuple:
     """One request: (status, body, Set-Cookie)."""
     body = urllib.parse.urlencode(data).encode() if data is not None else None
@@ -79,7 +85,7 @@ class Signers:
 
     def _sign(self) -> None:
         status, page, set_cookie = request(f"{self.base}/petitions/{SLUG}")
-        token, cookie = CSRF.search(page).group(1), set_cookie.split(";")[0]
+        token, cookie = token_of(page), set_cookie.split(";")[0]
         while not self.stopping.is_set():
             email = f"signer{next(self.numbers)}@example.org"
             form = {"name": "Ada", "email": email, "country": "GB", "csrf_token": token}
@@ -131,7 +137,7 @@ def main() -> None:
         redis_server.stop()
         time.sleep(1)
         status, page, cookie = request(f"{base}/join")
-        token, cookie = CSRF.search(page).group(1), cookie.split(";")[0]
+        token, cookie = token_of(page), cookie.split(";")[0]
         form = {"email": "joiner@example.org", "source": "join", "csrf_token": token}
         others["join, redis down", request(f"{base}/join", form, cookie)[0]] += 1
         status, page, cookie = request(f"{base}/organiser/login")

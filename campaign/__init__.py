@@ -5,11 +5,22 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from campaign import cli, edge, errors, i18n, migrations, permissions, security
+from campaign import (
+    cli,
+    edge,
+    errors,
+    http_cache,
+    i18n,
+    migrations,
+    permissions,
+    security,
+    static_files,
+)
 from campaign.config import load_config
 from campaign.extensions import (
     babel,
     cache,
+    compress,
     csrf,
     db,
     limiter,
@@ -36,6 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
     edge.register(app)
     security.register(app)
+    http_cache.register(app)
+    static_files.register(app)
     permissions.register(app)
     cli.register(app)
     logging.basicConfig(level=logging.INFO)
@@ -54,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrations.register(app)
     csrf.init_app(app)
+    compress.init_app(app)
     cache.init_app(app)
     login_manager.init_app(app)
     mail.init_app(app)

@@ -52,6 +52,13 @@ class Config:
     CACHE_TYPE = "SimpleCache"
     # How stale a petition's public count and open/closed state may be.
     COUNT_CACHE_SECONDS = 3
+    # Public pages for visitors without a session (campaign/http_cache.py):
+    # seconds a browser, proxy or CDN may serve its copy, then seconds more it
+    # may serve the stale copy while it fetches a fresh one.
+    PUBLIC_MAX_AGE = 10
+    PUBLIC_STALE_WHILE_REVALIDATE = 60
+    # Flask-Compress runs only where http_cache.py and static_files.py call it.
+    COMPRESS_REGISTER = False
     REDIS_URL: str | None = None
     CELERY_BROKER_URL: str | None = None
 
@@ -219,6 +226,8 @@ ENV_INTS = [
     "NOTICE_INTERVAL",
     "COUNTER_SHARDS",
     "COUNT_CACHE_SECONDS",
+    "PUBLIC_MAX_AGE",
+    "PUBLIC_STALE_WHILE_REVALIDATE",
     "NOTICE_POLL_SECONDS",
     "NOTICE_BATCH_SIZE",
     "NOTICE_CLAIM_TIMEOUT",

@@ -5,6 +5,7 @@ Flask-Migrate is bound on first use instead (see migrations.py).
 
 from flask_babel import Babel
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -35,6 +36,10 @@ csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
 login_manager = LoginManager()
+# Public pages, CSS and JS, brotli/zstd/gzip as the client accepts; applied by
+# http_cache.py and static_files.py only (COMPRESS_REGISTER is off), so pages
+# holding a CSRF token are never compressed (BREACH).
+compress = Compress()
 login_manager.login_view = "organiser.login"
 login_manager.session_protection = "basic"
 # Per-process by default: hot, read-mostly values (a petition's id, its count).

@@ -93,6 +93,38 @@ def refused_as_forged(response) -> bool:
     )
 
 
+# What the site answers a public form posted from another site (campaign/origin.py).
+CROSS_SITE_REFUSAL = "This form was sent from another website"
+
+# Headers a browser sends with a public form posted from another site's page:
+# each alone must be refused (Sec-Fetch-Site wins where both are sent).
+CROSS_SITE_HEADERS = [
+    pytest.param({"Sec-Fetch-Site": "cross-site"}, id="fetch-cross-site"),
+    pytest.param({"Sec-Fetch-Site": "same-site"}, id="fetch-same-site"),
+    pytest.param({"Origin": "https://attacker.example"}, id="origin-elsewhere"),
+    pytest.param({"Origin": "null"}, id="origin-null"),
+    pytest.param(
+        {"Sec-Fetch-Site": "cross-site", "Origin": "http://campaign.test"},
+        id="fetch-cross-site-origin-ours",
+    ),
+]
+# ... and with one posted from our own page, or by a client sending neither.
+SAME_SITE_HEADERS = [
+    pytest.param({"Sec-Fetch-Site": "same-origin"}, id="fetch-same-origin"),
+    pytest.param({"Sec-Fetch-Site": "none"}, id="fetch-none"),
+    pytest.param({"Origin": "http://campaign.test"}, id="origin-base-url"),
+    pytest.param({"Origin": "http://localhost"}, id="origin-request-host"),
+    pytest.param({}, id="neither"),
+]
+
+
+def refused_as_cross_site(response) -> bool:
+    """Whether the site refused a public form for coming from another site."""
+    return response.status_code == 403 and CROSS_SITE_REFUSAL in response.get_data(
+        as_text=True
+    )
+
+
 def snapshot(app) -> dict[str, list[str]]:
     """Every row of every table: equal snapshots mean a request changed nothing."""
     with app.app_context():
@@ -107,12 +139,10 @@ def snapshot(app) -> dict[str, list[str]]:
 def sign(client, slug: str = SLUG, headers: dict | None = None, **fields):
     """Fill in and send the sign form like a supporter.
 
-    The CSRF token comes from the petition page unless ``csrf_token`` is given.
+    The form has no CSRF token: campaign/origin.py checks where it came from.
     """
     data = {"name": "Ada Lovelace", "email": "ada@example.org", "country": "GB"}
     data.update(fields)
-    if "csrf_token" not in data:
-        data["csrf_token"] = csrf_token(client, f"/petitions/{slug}")
     return client.post(f"/petitions/{slug}/sign", data=data, headers=headers)
 
 
@@ -128,10 +158,10 @@ def reset_database() -> None:
         connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
 
 
-def submit(client, path: str, page: str | None = None, **fields):
-    """Post a form as a browser would, with the CSRF token from ``page``."""
+def submit(client, path: str, page: str | None = None, headers=None, **fields):
+    """Post a form as a browser would, with the CSRF token from ``page`` if any."""
     fields["csrf_token"] = csrf_token(client, page or path)
-    return client.post(path, data=fields)
+    return client.post(path, data=fields, headers=headers)
 
 
 def wait_for(predicate, timeout: float = 15.0):

@@ -25,7 +25,14 @@ from tests.donate_helpers import (
     subscription,
     subscription_session,
 )
-from tests.helpers import csrf_token, free_port, refused_as_forged, sign
+from tests.helpers import (
+    CROSS_SITE_HEADERS,
+    SAME_SITE_HEADERS,
+    free_port,
+    refused_as_cross_site,
+    sign,
+    snapshot,
+)
 from tests.stripe_standin import running
 
 
@@ -60,7 +67,7 @@ def test_without_stripe_keys_the_page_says_how_to_turn_donations_on(app_factory)
     assert "Online donations are not set up yet" in page
     assert "STRIPE_SECRET_KEY" in page
     assert '<form method="post" action="/donate/checkout"' not in page
-    data = {"csrf_token": csrf_token(client), "attempt": "a" * 22, "amount": "25"}
+    data = {"attempt": "a" * 22, "amount": "25"}
     response = client.post("/donate/checkout", data=data | {"frequency": "one_off"})
     assert response.status_code == 503
     assert "Online donations are not set up yet" in response.get_data(as_text=True)
@@ -141,11 +148,19 @@ def test_a_made_up_preset_is_refused(app, client, standin):
     assert stored_nothing(app)
 
 
-def test_a_forged_csrf_token_is_refused(app, client, standin):
-    response = give(client, csrf_token="forged")
-    assert refused_as_forged(response)
+@pytest.mark.parametrize("headers", CROSS_SITE_HEADERS)
+def test_a_gift_sent_from_another_site_is_refused(app, client, standin, headers):
+    before = snapshot(app)
+    response = give(client, headers=headers)
+    assert refused_as_cross_site(response)
     assert standin.calls == []
-    assert stored_nothing(app)
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("headers", SAME_SITE_HEADERS)
+def test_a_gift_from_our_own_page_needs_no_token(app, client, standin, headers):
+    assert give(client, headers=headers).status_code == 303
+    assert len(standin.api_calls("/v1/checkout/sessions")) == 1
 
 
 def test_stripe_unreachable_tells_the_donor_nothing_was_charged(app_factory, standin):

@@ -8,14 +8,22 @@ import sqlalchemy as sa
 from campaign.extensions import db
 from campaign.mailing import services
 from campaign.mailing.models import Consent, Subscriber, SubscriberState
-from tests.helpers import SLUG, refused_as_forged, sign, snapshot, submit
+from tests.helpers import (
+    CROSS_SITE_HEADERS,
+    SAME_SITE_HEADERS,
+    SLUG,
+    refused_as_cross_site,
+    sign,
+    snapshot,
+    submit,
+)
 
 
-def join(client, page="/join", **fields):
+def join(client, page="/join", headers=None, **fields):
     """Fill in and send the sign-up form like a supporter."""
     data = {"email": "grace@example.org", "source": "join"}
     data.update(fields)
-    return submit(client, "/join", page=page, **data)
+    return submit(client, "/join", page=page, headers=headers, **data)
 
 
 def subscriber(app, email="grace@example.org") -> Subscriber | None:
@@ -85,13 +93,20 @@ def test_bad_sign_ups_are_refused_with_a_reason(app, client, inbox, fields, mess
     assert inbox.messages == []
 
 
-def test_joining_needs_a_csrf_token(app, client, inbox):
+@pytest.mark.parametrize("headers", CROSS_SITE_HEADERS)
+def test_a_sign_up_sent_from_another_site_is_refused(app, client, inbox, headers):
     before = snapshot(app)
-    response = client.post("/join", data={"email": "grace@example.org"})
-    assert refused_as_forged(response)
+    response = join(client, headers=headers)
+    assert refused_as_cross_site(response)
     assert snapshot(app) == before
     assert subscriber(app) is None
     assert inbox.messages == []
+
+
+@pytest.mark.parametrize("headers", SAME_SITE_HEADERS)
+def test_a_sign_up_from_our_own_page_needs_no_token(app, client, headers):
+    assert join(client, headers=headers).status_code == 303
+    assert subscriber(app).state is SubscriberState.PENDING
 
 
 def test_a_repeat_sign_up_reveals_nothing(app_factory, inbox):
@@ -198,11 +213,12 @@ def test_preferences_let_a_subscriber_leave_and_come_back(app, client, inbox):
         assert services.suppression_reason("grace@example.org") is None
 
 
-def test_preferences_need_a_csrf_token(app, client, inbox):
+@pytest.mark.parametrize("headers", CROSS_SITE_HEADERS)
+def test_preferences_sent_from_another_site_are_refused(app, client, inbox, headers):
     token = subscribed(app, client, inbox)
     before = snapshot(app)
-    response = client.post(f"/preferences/{token}", data={"choice": "leave"})
-    assert refused_as_forged(response)
+    response = submit(client, f"/preferences/{token}", headers=headers, choice="leave")
+    assert refused_as_cross_site(response)
     assert snapshot(app) == before
     assert subscriber(app).state is SubscriberState.SUBSCRIBED
 

@@ -37,6 +37,11 @@ def new_attempt() -> str:
 class DonateForm(FlaskForm):
     """A gift: a preset or another amount, once or monthly."""
 
+    class Meta:
+        # Posted from a cacheable public page: campaign/origin.py checks where
+        # it came from instead of a session-bound token.
+        csrf = False
+
     amount = RadioField(_l("Amount"), validate_choice=True)
     custom_amount = StringField(
         _l("Other amount"),

@@ -139,11 +139,14 @@ def start_checkout(
     name: str | None = None,
     source: str = "banner",
     supporter_id: int | None = None,
+    client_ip: str | None = None,
 ) -> str:
     """Create a Stripe Checkout Session for a gift; return where to send the donor.
 
     ``attempt`` comes from the form the donor filled in, so sending the same
     form twice reuses one session (Stripe's idempotency key) instead of two.
+    A cached page gives every visitor the same ``attempt`` until campaign.js
+    replaces it, so the donor's address is part of the key as well.
     """
     if not is_configured():
         raise NotConfigured
@@ -159,7 +162,7 @@ def start_checkout(
         metadata["donor_name"] = name
     params = checkout_params(minor, kind, metadata, email)
     key = hashlib.sha256(
-        repr((attempt, minor, kind.value, currency(), email, name)).encode()
+        repr((attempt, client_ip, minor, kind.value, currency(), email, name)).encode()
     ).hexdigest()
     return stripe_api.create_checkout_session(params, f"checkout-{key}")
 

@@ -16,6 +16,8 @@ from campaign.donate.forms import DonateForm
 from campaign.donate.stripe_api import BadSignature, ProviderUnavailable
 from campaign.edge import max_body, validates_text
 from campaign.extensions import csrf
+from campaign.http_cache import public_page
+from campaign.origin import same_origin_form
 
 bp = Blueprint("donate", __name__, url_prefix="/donate")
 webhook_bp = Blueprint("stripe", __name__, url_prefix="/stripe")
@@ -56,6 +58,7 @@ def form_page(form: DonateForm, status: int = 200):
 
 
 @bp.get("")
+@public_page
 def index():
     """Where the support banner leads: choose an amount and how often."""
     signer = services.supporter(session.get("supporter"))
@@ -65,6 +68,7 @@ def index():
 
 
 @bp.post("/checkout")
+@same_origin_form
 @validates_text  # the form's own messages, beside what was typed
 def checkout():
     """Send the donor to Stripe Checkout for the gift they chose."""
@@ -80,6 +84,7 @@ def checkout():
             name=form.name.data or None,
             source=form.source.data,
             supporter_id=session.get("supporter"),
+            client_ip=request.remote_addr,
         )
     except services.NotConfigured:
         return form_page(form, 503)
@@ -92,12 +97,14 @@ def checkout():
 
 
 @bp.get("/thanks")
+@public_page
 def thanks():
     """Back from Checkout: thanks, and the receipt follows once Stripe confirms."""
     return render_template("donate/thanks.html")
 
 
 @bp.get("/cancelled")
+@public_page
 def cancelled():
     """Back from Checkout without paying: nothing was charged."""
     return render_template("donate/cancelled.html")

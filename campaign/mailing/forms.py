@@ -43,7 +43,7 @@ class JoinForm(FlaskForm):
     """Email, and an optional name and country."""
 
     class Meta:
-        # CSRFProtect checks every POST already (see petition/forms.py).
+        # Checked by campaign/origin.py instead (see petition/forms.py).
         csrf = False
         pristine_once = True  # blank fields rendered once (campaign/forms.py)
 

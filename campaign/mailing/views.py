@@ -13,8 +13,10 @@ from flask_babel import get_locale
 
 from campaign.edge import validates_text
 from campaign.extensions import csrf, limiter
+from campaign.http_cache import public_page
 from campaign.mailing import services
 from campaign.mailing.forms import JOIN_WORDING, RETURN_WORDING, JoinForm
+from campaign.origin import same_origin_form
 from campaign.tokens import ExpiredLink, InvalidLink
 
 bp = Blueprint("mailing", __name__)
@@ -34,12 +36,14 @@ def subscriber_or_404(token: str):
 
 
 @bp.get("/join")
+@public_page
 def join_page():
     """The sign-up form on its own page."""
     return render_template("mailing/join.html", join_form=JoinForm())
 
 
 @bp.post("/join")
+@same_origin_form
 @limiter.limit(join_rate_limit)
 @validates_text  # the form's own messages, beside what was typed
 def join():
@@ -59,6 +63,7 @@ def join():
 
 
 @bp.get("/join/check-email")
+@public_page
 def check_email():
     """Ask the new subscriber to click the link we emailed."""
     return render_template("mailing/check_email.html")
@@ -78,6 +83,7 @@ def confirm(token: str):
 
 
 @bp.get("/join/welcome")
+@public_page
 def welcome():
     """Thank a confirmed subscriber."""
     return render_template("mailing/welcome.html")
@@ -103,6 +109,7 @@ def unsubscribe(token: str):
 
 
 @bp.route("/preferences/<token>", methods=["GET", "POST"])
+@same_origin_form
 def preferences(token: str):
     """Leave the list or come back to it."""
     subscriber = subscriber_or_404(token)

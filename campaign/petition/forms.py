@@ -40,8 +40,8 @@ class SignForm(FlaskForm):
     """Name, email, country, an optional comment and two unticked choices."""
 
     class Meta:
-        # CSRFProtect already checks every POST before the view runs; checking
-        # (and minting a token) again in the form would double the cost.
+        # Posted from a cacheable public page: campaign/origin.py checks where
+        # it came from instead of a session-bound token.
         csrf = False
         pristine_once = True  # blank fields rendered once (campaign/forms.py)
 

@@ -15,6 +15,8 @@ from flask_babel import get_locale
 
 from campaign.edge import validates_text
 from campaign.extensions import limiter
+from campaign.http_cache import max_staleness, public_page
+from campaign.origin import same_origin_form
 from campaign.petition import services
 from campaign.petition.forms import SignForm
 from campaign.petition.tokens import ExpiredLink, InvalidLink
@@ -44,12 +46,15 @@ def petition_panel(petition, form: SignForm | None = None) -> dict:
         "petition": petition,
         "form": form or SignForm(),
         "count": services.public_count(petition.id),
+        # Without JavaScript nothing refreshes the count of a cached page.
+        "count_age": max_staleness() + current_app.config["COUNT_CACHE_SECONDS"],
         "signers": services.latest_public_signers(petition),
         "share_url": external_url("petition.show", slug=petition.slug),
     }
 
 
 @bp.get("/<slug>")
+@public_page
 def show(slug: str):
     """The petition on its own page."""
     return render_template(
@@ -58,6 +63,7 @@ def show(slug: str):
 
 
 @bp.post("/<slug>/sign")
+@same_origin_form
 @limiter.limit(sign_rate_limit)
 @validates_text  # the form's own messages, beside what was typed
 def sign(slug: str):
@@ -85,6 +91,7 @@ def sign(slug: str):
 
 
 @bp.get("/<slug>/check-email")
+@public_page
 def check_email(slug: str):
     """Ask the signer to click the link we emailed."""
     return render_template("petition/check_email.html", petition=ref_or_404(slug))
@@ -111,6 +118,7 @@ def confirm(slug: str, token: str):
 
 
 @bp.get("/<slug>/thanks")
+@public_page
 def thanks(slug: str):
     """Thank the signer and ask them to share and to give."""
     return render_template(
@@ -119,12 +127,10 @@ def thanks(slug: str):
 
 
 @bp.get("/<slug>/count.json")
+@public_page
 def count(slug: str):
     """The confirmed count and goal, cacheable by browsers and proxies."""
     petition = ref_or_404(slug)
-    response = jsonify(
+    return jsonify(
         slug=petition.slug, count=services.public_count(petition.id), goal=petition.goal
     )
-    response.cache_control.public = True
-    response.cache_control.max_age = 5
-    return response

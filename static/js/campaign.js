@@ -8,8 +8,8 @@
     var number = box.querySelector("[data-count]");
     var bar = box.querySelector("progress");
     if (!url || !number) return;
-    function refresh() {
-      fetch(url, { credentials: "omit" })
+    function refresh(cache) {
+      fetch(url, { credentials: "omit", cache: cache || "default" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;
@@ -18,7 +18,23 @@
         })
         .catch(function () {});
     }
+    // A cached page may be seconds old: bring the count up to date at once,
+    // asking past the browser's own copy of count.json, which may be older
+    // than the page (a conditional request: a 304 while nothing moved).
+    refresh("no-cache");
     setInterval(refresh, 15000);
+  }
+
+  // A cached donate page is the same for everyone, so each view of it gets
+  // its own Stripe idempotency key here (without JavaScript the server tells
+  // donors apart by address too: campaign/donate/services.py).
+  function freshAttempt(input) {
+    if (!window.crypto || !crypto.getRandomValues) return;
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    input.value = Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
   }
 
   // A "copy" button beside the share link.
@@ -59,5 +75,6 @@
     document.querySelectorAll("[data-progress-url]").forEach(liveProgress);
     document.querySelectorAll("[data-count-url]").forEach(liveCount);
     document.querySelectorAll("[data-copy]").forEach(copyButton);
+    document.querySelectorAll('input[name="attempt"]').forEach(freshAttempt);
   });
 })();

@@ -1,0 +1,72 @@
+"""HTTP caching of public pages: Cache-Control, Vary and ETag for visitors
+without a session, so a reverse proxy or CDN can serve one copy to everyone."""
+
+from functools import wraps
+
+from flask import Flask, current_app, make_response, request, session
+
+from campaign.extensions import compress
+
+
+def public_page(view):
+    """Let shared caches keep ``view``'s 200 answers (see ``cache_headers``)."""
+
+    @wraps(view)
+    def marked(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        response.public_page = response.status_code == 200
+        return response
+
+    return marked
+
+
+def max_staleness() -> int:
+    """Seconds old a cached public page may be when a visitor sees it."""
+    config = current_app.config
+    return config["PUBLIC_MAX_AGE"] + config["PUBLIC_STALE_WHILE_REVALIDATE"]
+
+
+def _public(response):
+    """Cacheable by anyone for PUBLIC_MAX_AGE, stale a while during a refresh."""
+    config = current_app.config
+    cache_control = response.cache_control
+    cache_control.public = True
+    cache_control.max_age = config["PUBLIC_MAX_AGE"]
+    cache_control.stale_while_revalidate = config["PUBLIC_STALE_WHILE_REVALIDATE"]
+    # Cookie: a visitor with a session (an organiser, a flash message) gets
+    # a private page, never the shared copy; Accept-Language: the locale
+    # comes from it when the site offers more than one.
+    response.vary.add("Cookie")
+    if len(config["LANGUAGES"]) > 1:
+        response.vary.add("Accept-Language")
+    # The body holds the content and the count, so its hash changes exactly
+    # when an organiser edits or the count moves; compression then suffixes
+    # the tag per encoding and answers If-None-Match itself.
+    response.add_etag()
+    response.make_conditional(request)
+    return compress.after_request(response)
+
+
+def _private(response) -> None:
+    """A page for one visitor: no cache may keep it."""
+    response.cache_control.public = False
+    response.cache_control.max_age = None
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    response.vary.add("Cookie")
+
+
+def register(app: Flask) -> None:
+    """Add the cache headers to the answers of views marked ``public_page``."""
+
+    @app.after_request
+    def cache_headers(response):
+        """Public for visitors without a session; private, no-store otherwise."""
+        if not getattr(response, "public_page", False):
+            return response
+        # Anything in the session (Flask-Login's user, a flash message, the
+        # supporter a confirmed signature remembers) makes the page personal.
+        if session:
+            _private(response)
+            return response
+        return _public(response)
