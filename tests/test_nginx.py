@@ -1,0 +1,160 @@
+"""The shipped nginx locations (deploy/nginx/) in a real nginx in front of the app:
+public pages come from the cache, organisers' never do, static files from disk."""
+
+import http.client
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from campaign.extensions import db
+from campaign.petition.services import get_petition, update_petition
+from tests.helpers import SLUG, free_port, wait_for
+
+NGINX = shutil.which("nginx") or (
+    "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+)
+LOCATIONS = Path(__file__).parents[1] / "deploy" / "nginx" / "campaign-locations.conf"
+pytestmark = pytest.mark.skipif(not NGINX, reason="nginx is not installed")
+
+CONFIG = """
+user root;
+daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    proxy_cache_path {tmp}/cache levels=1:2 keys_zone=campaign:1m inactive=10m
+                     use_temp_path=off;
+    upstream campaign_app {{ server 127.0.0.1:{app_port}; }}
+    server {{
+        listen 127.0.0.1:{port};
+        set $campaign_root {root};
+        include {locations};
+    }}
+}}
+"""
+
+
+class Counted:
+    """The app, counting the requests that reach it (past nginx)."""
+
+    def __init__(self, app):
+        """Wrap ``app``."""
+        self.app, self.paths = app, []
+
+    def __call__(self, environ, start_response):
+        """Count, then answer as the app does."""
+        self.paths.append(environ["PATH_INFO"])
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def proxied(app_factory, tmp_path):
+    """The app served by a thread, behind nginx with the shipped locations."""
+    app = app_factory(
+        PROXY_FIX_X_FOR=1, PUBLIC_MAX_AGE=1, PUBLIC_STALE_WHILE_REVALIDATE=1
+    )
+    counted = Counted(app)
+    server = make_server("127.0.0.1", 0, counted, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = free_port()
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        CONFIG.format(
+            tmp=tmp_path,
+            app_port=server.server_port,
+            port=port,
+            root=Path(app.static_folder).parent,
+            locations=LOCATIONS,
+        )
+    )
+    nginx = subprocess.Popen(
+        [NGINX, "-p", str(tmp_path), "-c", str(config)], stderr=subprocess.DEVNULL
+    )
+    wait_for(lambda: listening(port), timeout=10)
+    yield app, counted, port
+    nginx.terminate()
+    nginx.wait(10)
+    server.shutdown()
+
+
+def listening(port: int) -> bool:
+    """Whether something answers on the port."""
+    try:
+        get(port, "/healthz")
+    except OSError:
+        return False
+    return True
+
+
+def get(port: int, path: str, headers: dict | None = None):
+    """A GET through nginx: (status, headers, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, response.headers, body
+
+
+def test_public_pages_come_from_the_cache(proxied):
+    app, counted, port = proxied
+    first = get(port, "/")
+    second = get(port, "/")
+    assert first[0] == second[0] == 200
+    assert first[1]["X-Cache-Status"] == "MISS"
+    assert second[1]["X-Cache-Status"] == "HIT"
+    assert "Set-Cookie" not in second[1]
+    assert b"Russia" in second[2]
+    assert counted.paths.count("/") == 1
+
+
+def test_organiser_pages_and_sessions_go_past_the_cache(proxied):
+    app, counted, port = proxied
+    for _ in range(2):
+        status, headers, _ = get(port, "/organiser/login")
+        assert status == 200 and headers["X-Cache-Status"] != "HIT"
+    assert counted.paths.count("/organiser/login") == 2
+    get(port, "/")
+    _, headers, _ = get(port, "/", {"Cookie": "session=someone"})
+    assert headers["X-Cache-Status"] == "BYPASS"
+
+
+def test_static_files_are_served_from_disk(proxied):
+    app, counted, port = proxied
+    status, headers, body = get(port, "/static/css/site.css?v=1")
+    assert status == 200 and b"{" in body
+    assert "immutable" in headers["Cache-Control"]
+    assert not any(path.startswith("/static/") for path in counted.paths)
+
+
+def test_an_edit_shows_within_max_age(proxied):
+    app, counted, port = proxied
+    assert get(port, f"/petitions/{SLUG}")[1]["X-Cache-Status"] == "MISS"
+    with app.app_context():
+        petition = get_petition(SLUG)
+        fields = {"title": "A title changed by an organiser"}
+        update_petition(petition, None, **fields)
+        db.session.remove()
+    started = time.monotonic()
+    wait_for(
+        lambda: (
+            b"A title changed by an organiser" in get(port, f"/petitions/{SLUG}")[2]
+        ),
+        timeout=6,
+    )
+    # max-age 1 s, then one stale answer while nginx fetches the new page.
+    assert time.monotonic() - started < 4
