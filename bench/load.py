@@ -21,6 +21,7 @@ from pathlib import Path
 import benchdb
 import cpu
 import gunicorn_server
+import nginx_server
 import report
 import wrk_runner
 from gunicorn_server import Settings
@@ -62,6 +63,7 @@ def parse_args() -> argparse.Namespace:
     add("--connections", type=int, default=16, help="wrk -c (16)")
     add("--wrk-threads", type=int, default=2, help="wrk -t (2)")
     add("--profile", action="store_true", help="py-spy the workers during sign")
+    add("--no-nginx", action="store_true", help="skip the pages through nginx")
     add("--pg", default="postgresql://postgres@127.0.0.1:5432", help="server URL")
     add("--db-name", default="campaign_bench", help="dropped and re-created")
     add("--redis-db", type=int, default=3, help="flushed before and after")
@@ -135,10 +137,13 @@ def profiling(enabled: bool, pid: int, seconds: float):
 class Suite:
     """Every scenario, in order, against one running gunicorn."""
 
-    def __init__(self, args: argparse.Namespace, env: dict, server, port: int):
-        """Remember the options, the app environment and the server."""
+    def __init__(
+        self, args: argparse.Namespace, env: dict, server, port: int, proxy_port=None
+    ):
+        """Remember the options, the app environment, the server and the proxy."""
         self.args, self.env, self.server = args, env, server
         self.base = f"http://127.0.0.1:{port}"
+        self.proxy = f"http://127.0.0.1:{proxy_port}" if proxy_port else None
         self.load = {
             "core": LOAD_CORE,
             "threads": args.wrk_threads,
@@ -146,19 +151,20 @@ class Suite:
         }
         self.runs = 0
 
-    def wrk(self, script: str, path: str, extra: list[str], seconds: float) -> dict:
-        """One wrk run of a Lua script against a path."""
+    def wrk(self, script, path, extra, seconds, base=None) -> dict:
+        """One wrk run of a Lua script against a path (of gunicorn or ``base``)."""
         self.runs += 1
-        return wrk_runner.run(script, self.base + path, extra, self.load, seconds)
+        url = (base or self.base) + path
+        return wrk_runner.run(script, url, extra, self.load, seconds)
 
-    def measured(self, script: str, path: str, extra, seconds: float) -> dict:
+    def measured(self, script, path, extra, seconds, base=None) -> dict:
         """A warm-up run, then the measured one; ``extra(phase)`` gives the args."""
         if self.args.warmup:
-            self.wrk(script, path, extra("warmup"), self.args.warmup)
+            self.wrk(script, path, extra("warmup"), self.args.warmup, base)
         run_args = extra("run")  # before the meter: sign.lua's args GET a page
         meter = cpu.Meter(self.server.pid)
         meter.start()
-        result = self.wrk(script, path, run_args, seconds)
+        result = self.wrk(script, path, run_args, seconds, base)
         return {**result, **meter.stop(result["requests"])}
 
     @staticmethod
@@ -188,11 +194,26 @@ class Suite:
             paths[phase].write_text("\n".join(lines) + "\n")
         return paths
 
+    def pages(self, other: float) -> dict:
+        """The pages supporters open, first visits (no cookie): straight from
+        gunicorn, then through nginx with deploy/nginx's cache when it runs."""
+        found = {
+            "story": self.measured("get.lua", "/", self.no_args, other),
+            "petition": self.measured("get.lua", PETITION, self.no_args, other),
+        }
+        if self.proxy:
+            for name, path in (("story.nginx", "/"), ("petition.nginx", PETITION)):
+                found[name] = self.measured(
+                    "get.lua", path, self.no_args, other, self.proxy
+                )
+        return found
+
     def run(self) -> dict:
-        """Baseline, count.json, sign (profiled if asked), then confirm."""
+        """Baseline, pages, count.json, sign (profiled if asked), then confirm."""
         other = self.args.other_duration
         results = {
             "baseline": self.measured("get.lua", "/donate", self.no_args, other),
+            **self.pages(other),
             "count.json": self.measured(
                 "get.lua", f"{PETITION}/count.json", self.no_args, other
             ),
@@ -221,9 +242,17 @@ def run_model(args: argparse.Namespace, env: dict, settings: Settings) -> dict:
     port = gunicorn_server.free_port()
     log = RESULTS / "gunicorn.log"
     server = gunicorn_server.start(settings, env, port, SERVER_CORE, log)
+    proxy, proxy_port = None, None
+    if nginx_server.NGINX and not args.no_nginx:
+        proxy_port = gunicorn_server.free_port()
+        proxy = nginx_server.start(
+            RESULTS / "nginx", port, proxy_port, ROOT, core=SERVER_CORE
+        )
     try:
-        results = Suite(args, env, server, port).run()
+        results = Suite(args, env, server, port, proxy_port).run()
     finally:
+        if proxy:
+            nginx_server.stop(proxy)
         gunicorn_server.stop(server)
         queued = benchdb.queued_tasks(redis_url)
         benchdb.flush_redis(redis_url)

@@ -2,8 +2,6 @@
 public pages come from the cache, organisers' never do, static files from disk."""
 
 import http.client
-import shutil
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -11,41 +9,12 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from bench import nginx_server
 from campaign.extensions import db
 from campaign.petition.services import get_petition, update_petition
 from tests.helpers import SLUG, free_port, wait_for
 
-NGINX = shutil.which("nginx") or (
-    "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-)
-LOCATIONS = Path(__file__).parents[1] / "deploy" / "nginx" / "campaign-locations.conf"
-pytestmark = pytest.mark.skipif(not NGINX, reason="nginx is not installed")
-
-CONFIG = """
-user root;
-daemon off;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    proxy_cache_path {tmp}/cache levels=1:2 keys_zone=campaign:1m inactive=10m
-                     use_temp_path=off;
-    upstream campaign_app {{ server 127.0.0.1:{app_port}; }}
-    server {{
-        listen 127.0.0.1:{port};
-        set $campaign_root {root};
-        include {locations};
-    }}
-}}
-"""
+pytestmark = pytest.mark.skipif(not nginx_server.NGINX, reason="nginx is not installed")
 
 
 class Counted:
@@ -71,33 +40,11 @@ def proxied(app_factory, tmp_path):
     server = make_server("127.0.0.1", 0, counted, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = free_port()
-    config = tmp_path / "nginx.conf"
-    config.write_text(
-        CONFIG.format(
-            tmp=tmp_path,
-            app_port=server.server_port,
-            port=port,
-            root=Path(app.static_folder).parent,
-            locations=LOCATIONS,
-        )
-    )
-    nginx = subprocess.Popen(
-        [NGINX, "-p", str(tmp_path), "-c", str(config)], stderr=subprocess.DEVNULL
-    )
-    wait_for(lambda: listening(port), timeout=10)
+    root = Path(app.static_folder).parent
+    nginx = nginx_server.start(tmp_path / "nginx", server.server_port, port, root)
     yield app, counted, port
-    nginx.terminate()
-    nginx.wait(10)
+    nginx_server.stop(nginx)
     server.shutdown()
-
-
-def listening(port: int) -> bool:
-    """Whether something answers on the port."""
-    try:
-        get(port, "/healthz")
-    except OSError:
-        return False
-    return True
 
 
 def get(port: int, path: str, headers: dict | None = None):
