@@ -1,23 +1,67 @@
 """HTTP caching of public pages: Cache-Control, Vary and ETag for visitors
 without a session, so a reverse proxy or CDN can serve one copy to everyone."""
 
+import secrets
 from functools import wraps
 
 from flask import Flask, current_app, make_response, request, session
+from flask_babel import get_locale
 
-from campaign.extensions import compress
+from campaign.extensions import cache, compress
+
+# Bumped whenever what public pages show changes (an edit, the count, the
+# latest signers): every remembered page is then stale at once.
+GENERATION = "public-pages/generation"
 
 
-def public_page(view):
-    """Let shared caches keep ``view``'s 200 answers (see ``cache_headers``)."""
+def public_page(view=None, *, remember: bool = True):
+    """Let shared caches keep ``view``'s 200 answers (see ``cache_headers``).
 
-    @wraps(view)
-    def marked(*args, **kwargs):
-        response = make_response(view(*args, **kwargs))
-        response.public_page = response.status_code == 200
-        return response
+    With ``remember``, a page rendered for a visitor without a session is also
+    kept in the app's cache for COUNT_CACHE_SECONDS (per locale and URL), so
+    a viral moment renders it once per process every few seconds, not once
+    per visitor; the staleness is the count cache's own, and ``pages_changed``
+    drops every copy. ``remember=False`` is for pages that differ per view
+    (the donate form's idempotency key).
+    """
 
-    return marked
+    def decorate(view):
+        @wraps(view)
+        def marked(*args, **kwargs):
+            key = _page_key() if remember and request.method == "GET" else None
+            if key and (kept := cache.get(key)) is not None:
+                body, status, headers = kept
+                response = current_app.response_class(body, status, headers)
+            else:
+                response = make_response(view(*args, **kwargs))
+                if key and _keepable(response):
+                    seconds = current_app.config["COUNT_CACHE_SECONDS"]
+                    value = (response.get_data(), 200, list(response.headers))
+                    cache.set(key, value, timeout=seconds)
+            response.public_page = response.status_code == 200
+            return response
+
+        return marked
+
+    return decorate(view) if view is not None else decorate
+
+
+def _page_key() -> str | None:
+    """The cache key of this page for visitors without a session (else None)."""
+    if session:
+        return None
+    generation = cache.get(GENERATION) or 0
+    return f"public-page/{generation}/{get_locale()}/{request.full_path}"
+
+
+def _keepable(response) -> bool:
+    """A whole 200 page that set nothing in the visitor's session."""
+    return response.status_code == 200 and not response.is_streamed and not session
+
+
+def pages_changed() -> None:
+    """What public pages show has changed: no remembered copy is served again."""
+    cache.set(GENERATION, secrets.token_hex(8), timeout=0)
 
 
 def max_staleness() -> int:

@@ -3,8 +3,9 @@
 import re
 
 import pytest
+from flask import render_template as flask_render
 
-from campaign.organiser.models import Role
+from campaign.permissions import Role
 from tests.helpers import SLUG, sign, submit
 from tests.test_organiser import add_organiser, log_in
 
@@ -121,3 +122,25 @@ def test_the_thanks_page_after_confirming_is_private(client, inbox):
     thanks = client.get(path_of(inbox.link(inbox.messages[0])), follow_redirects=True)
     assert thanks.request.path == f"/petitions/{SLUG}/thanks"
     assert thanks.cache_control.no_store and thanks.cache_control.private
+
+
+def test_a_page_is_rendered_once_per_few_seconds_and_dropped_on_a_change(
+    app_factory, inbox, monkeypatch
+):
+    """With a real cache, first visits share one rendering of the page until
+    the count or the content changes (then the next visit renders afresh)."""
+    app = app_factory(CACHE_TYPE="SimpleCache", COUNT_CACHE_SECONDS=30)
+    renders = []
+    monkeypatch.setattr(
+        "campaign.petition.views.render_template",
+        lambda *a, **k: renders.append(a[0]) or flask_render(*a, **k),
+    )
+    visitor = app.test_client()
+    path = f"/petitions/{SLUG}"
+    first = visitor.get(path).get_data(as_text=True)
+    assert visitor.get(path).get_data(as_text=True) == first
+    assert len(renders) == 1
+    sign(app.test_client())
+    app.test_client().get(path_of(inbox.link(inbox.messages[0])))
+    assert visitor.get(path).get_data(as_text=True) != first  # the count moved
+    assert len(renders) == 2

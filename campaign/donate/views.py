@@ -58,7 +58,7 @@ def form_page(form: DonateForm, status: int = 200):
 
 
 @bp.get("")
-@public_page
+@public_page(remember=False)  # each view carries its own idempotency key
 def index():
     """Where the support banner leads: choose an amount and how often."""
     signer = services.supporter(session.get("supporter"))

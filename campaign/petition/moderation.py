@@ -91,6 +91,7 @@ def hide_public(signature: Signature, organiser) -> None:
     signature.public = False
     record(organiser, "hide-public", f"signature {signature.id}", 1)
     db.session.commit()
+    forget_count(signature.petition_id)  # the latest signers, and the pages
 
 
 def hide_comment(signature: Signature, organiser) -> None:
@@ -98,6 +99,7 @@ def hide_comment(signature: Signature, organiser) -> None:
     signature.comment_hidden = True
     record(organiser, "hide-comment", f"signature {signature.id}", 1)
     db.session.commit()
+    forget_count(signature.petition_id)  # the latest signers, and the pages
 
 
 def public_comments(petition: Petition, limit: int = 100) -> list[Signature]:

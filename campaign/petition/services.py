@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from campaign.audit import record
 from campaign.caching import remember
 from campaign.extensions import cache, db
+from campaign.http_cache import pages_changed
 from campaign.models import insert_for, now_utc
 from campaign.petition.models import (
     PETITION_WORDING,
@@ -330,6 +331,7 @@ def _story_petition_key(story_id: int) -> str:
 def forget_count(petition_id: int) -> None:
     """Drop the cached count and latest signers after changing them."""
     cache.delete_many(_count_key(petition_id), _signers_key(petition_id))
+    pages_changed()
 
 
 def public_count(petition_id: int) -> int:
@@ -461,6 +463,7 @@ def update_petition(petition: Petition, organiser, **fields) -> Petition:
     if petition.story_id is not None:  # closing one may bring another forward
         keys.append(_story_petition_key(petition.story_id))
     cache.delete_many(*keys)
+    pages_changed()
     return petition
 
 
