@@ -48,10 +48,12 @@ def public_page(view=None, *, remember: bool = True):
 
 def _page_key() -> str | None:
     """The cache key of this page for visitors without a session (else None)."""
-    if session:
+    # Only the page's own URL (and ?lang=): a copy per made-up query string
+    # would let anyone fill the cache with copies of the page.
+    if session or set(request.args) - {"lang"}:
         return None
     generation = cache.get(GENERATION) or 0
-    return f"public-page/{generation}/{get_locale()}/{request.full_path}"
+    return f"public-page/{generation}/{get_locale()}/{request.path}"
 
 
 def _keepable(response) -> bool:

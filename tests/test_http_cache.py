@@ -6,8 +6,8 @@ import pytest
 from flask import render_template as flask_render
 
 from campaign.permissions import Role
-from tests.helpers import SLUG, sign, submit
-from tests.test_organiser import add_organiser, log_in
+from tests.helpers import SLUG, sign
+from tests.test_organiser import add_organiser, edit_petition, log_in
 
 PUBLIC_PAGES = [
     "/",
@@ -84,15 +84,7 @@ def test_the_etag_changes_when_an_organiser_edits(app):
     editor = app.test_client()
     add_organiser(app, "editor@example.org", Role.EDITOR)
     assert log_in(editor, "editor@example.org").status_code == 302
-    edited = submit(
-        editor,
-        f"/organiser/petitions/{SLUG}/edit",
-        title="A sharper title",
-        target="Every government",
-        body_markdown="We ask **you**.",
-        goal="50000",
-        state="open",
-    )
+    edited = edit_petition(editor, state="open")
     assert edited.status_code == 302
     answer = visitor.get(path, headers={"If-None-Match": before})
     assert answer.status_code == 200
@@ -144,3 +136,19 @@ def test_a_page_is_rendered_once_per_few_seconds_and_dropped_on_a_change(
     app.test_client().get(path_of(inbox.link(inbox.messages[0])))
     assert visitor.get(path).get_data(as_text=True) != first  # the count moved
     assert len(renders) == 2
+
+
+def test_made_up_query_strings_get_no_copy_of_their_own(app_factory, monkeypatch):
+    app = app_factory(CACHE_TYPE="SimpleCache", COUNT_CACHE_SECONDS=30)
+    renders = []
+    monkeypatch.setattr(
+        "campaign.petition.views.render_template",
+        lambda *a, **k: renders.append(a[0]) or flask_render(*a, **k),
+    )
+    visitor = app.test_client()
+    for _ in range(2):  # not kept: a copy per query string would fill the cache
+        assert visitor.get(f"/petitions/{SLUG}?x=1").status_code == 200
+    assert len(renders) == 2
+    for _ in range(2):  # ?lang= is the page's own, kept like the plain URL
+        assert visitor.get(f"/petitions/{SLUG}?lang=en").status_code == 200
+    assert len(renders) == 3
