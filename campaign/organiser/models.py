@@ -43,11 +43,6 @@ class Organiser(UserMixin, TimestampMixin, db.Model):
         """Deactivated organisers cannot sign in."""
         return self.active
 
-    @property
-    def is_admin(self) -> bool:
-        """Whether this organiser may manage accounts and erase data."""
-        return self.role is Role.ADMIN
-
 
 class OrganiserSession(db.Model):
     """One signed-in browser: deleting the row signs it out."""
