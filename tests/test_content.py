@@ -6,9 +6,10 @@ from html.parser import HTMLParser
 import pytest
 
 from campaign.permissions import Role
-from tests.helpers import SLUG, submit
+from tests.helpers import SLUG
 from tests.test_broadcasts import add_subscribers, send_now, write
 from tests.test_organiser import add_organiser, log_in
+from tests.test_organiser import edit_petition as organiser_edit
 
 HOSTILE = (
     "## Our demand\n\n"
@@ -37,14 +38,8 @@ def admin(app, client):
 
 def edit_petition(client, body: str):
     """Save the petition with a new text, as an organiser would."""
-    return submit(
-        client,
-        f"/organiser/petitions/{SLUG}/edit",
-        title="No recognition",
-        target="Every government",
-        body_markdown=body,
-        goal="50000",
-        state="open",
+    return organiser_edit(
+        client, title="No recognition", body_markdown=body, state="open"
     )
 
 
