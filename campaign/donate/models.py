@@ -78,6 +78,10 @@ class Donation(TimestampMixin, db.Model):
     invoice_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     subscription_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     customer_id: Mapped[str | None] = mapped_column(sa.String(255))
+    # The language the donor used on the site, for the receipt.
+    locale: Mapped[str] = mapped_column(
+        sa.String(16), default="en", server_default="en"
+    )
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The receipt outbox (see campaign/outbox.py): due, claimed, sent.
     receipt_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

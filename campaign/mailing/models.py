@@ -144,6 +144,31 @@ class Broadcast(TimestampMixin, db.Model):
 
     petition = relationship("Petition")
     created_by = relationship("Organiser")
+    versions = relationship(
+        "BroadcastVersion",
+        order_by="BroadcastVersion.locale",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class BroadcastVersion(db.Model):
+    """A broadcast's subject and text in a language other than English.
+
+    The ``Broadcast`` row holds the English version, which every subscriber
+    whose language has no version of its own receives.
+    """
+
+    __tablename__ = "broadcast_version"
+    __table_args__ = (sa.UniqueConstraint("broadcast_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("broadcast.id", ondelete="CASCADE")
+    )
+    locale: Mapped[str] = mapped_column(sa.String(16))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
 
 
 class DeliveryState(enum.Enum):

@@ -64,6 +64,25 @@ class Petition(TimestampMixin, db.Model):
         return self.state is PetitionState.OPEN
 
 
+class PetitionTranslation(TimestampMixin, db.Model):
+    """A petition's words in another language; the English row is the original."""
+
+    __tablename__ = "petition_translation"
+    __table_args__ = (sa.UniqueConstraint("petition_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("petition.id", ondelete="CASCADE")
+    )
+    locale: Mapped[str] = mapped_column(sa.String(16))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    target: Mapped[str] = mapped_column(sa.String(500))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+
+    petition = relationship("Petition")
+
+
 class Signature(OutboxMixin, TimestampMixin, db.Model):
     """One person's signature on one petition."""
 
