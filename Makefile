@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run worker test lint format bench messages clean
+.PHONY: install run worker test lint format bench messages translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,9 +48,25 @@ format: install
 bench: install
 	$(BIN)/python bench/load.py
 
-# Extract translatable text; translations live in campaign/translations/.
+# Extract translatable text into campaign/messages.pot (not committed); the
+# keywords beyond Babel's own (_, gettext, ngettext, N_) are Flask-Babel's lazy
+# ones, as tests/test_messages.py reads them.
+LOCALES := fa_AF ps
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o campaign/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext \
+	  -k lazy_ngettext:1,2 --add-comments=TRANSLATORS: --sort-by-file \
+	  -o campaign/messages.pot .
+
+# Bring each catalogue in line with the .pot, then compile them. Messages no
+# longer used are dropped (--ignore-obsolete), so no stale "#~" entries linger
+# for translators to puzzle over; git keeps the old words. Changed ones come
+# back fuzzy, for a translator to check.
+translations: messages
+	for locale in $(LOCALES); do \
+	  $(BIN)/pybabel update -i campaign/messages.pot -d campaign/translations \
+	    -l $$locale --init-missing --ignore-obsolete || exit 1; \
+	done
+	$(BIN)/pybabel compile -d campaign/translations --statistics
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis build dist

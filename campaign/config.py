@@ -10,6 +10,9 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flask import current_app
+from flask_babel import get_locale, gettext
+
 
 def env_bool(name: str, default: bool) -> bool:
     """Read a yes/no environment variable."""
@@ -23,6 +26,11 @@ def env_int(name: str, default: int) -> int:
     """Read an integer environment variable."""
     value = os.environ.get(name)
     return default if value in (None, "") else int(value)
+
+
+def N_(message: str) -> str:
+    """Mark a default as a message to translate (pybabel finds ``N_``)."""
+    return message
 
 
 def instance_secret_key(instance_path: str) -> str:
@@ -42,9 +50,16 @@ def instance_secret_key(instance_path: str) -> str:
 class Config:
     """Defaults shared by every environment."""
 
-    SITE_NAME = "Stand with Afghan Women"
+    # Words every page shows (see ``localised``): the defaults are messages,
+    # translated in each catalogue; SITE_NAME_FA_AF and the like give one
+    # language the operator's own words.
+    SITE_NAME = N_("Stand with Afghan Women")
+    SITE_NAME_FA_AF: str | None = None
+    SITE_NAME_PS: str | None = None
+    DONATE_BANNER = N_("Support the ERA")
+    DONATE_BANNER_FA_AF: str | None = None
+    DONATE_BANNER_PS: str | None = None
     BASE_URL = "http://127.0.0.1:5000"
-    DONATE_BANNER = "Support the ERA"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = "sqlite:///campaign.db"
     # Recycle rather than ping: a ping is a round trip on every request.
@@ -192,8 +207,12 @@ CONFIGS = {
 # Environment variables read on top of the class defaults, with their types.
 ENV_STRINGS = [
     "SITE_NAME",
+    "SITE_NAME_FA_AF",
+    "SITE_NAME_PS",
     "BASE_URL",
     "DONATE_BANNER",
+    "DONATE_BANNER_FA_AF",
+    "DONATE_BANNER_PS",
     "SECRET_KEY",
     "REDIS_URL",
     "CELERY_BROKER_URL",
@@ -278,6 +297,19 @@ REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 # CACHE_TYPE values naming Flask-Caching's Redis backend; they get ours, which
 # treats an unreachable Redis as a cache miss (campaign/caching.py).
 REDIS_CACHE_NAMES = {"RedisCache", "redis", "flask_caching.backends.RedisCache"}
+
+
+def localised(name: str) -> str:
+    """A setting readers see (``SITE_NAME``, ``DONATE_BANNER``) in the current
+    language: the operator's words for it (``SITE_NAME_PS``), else the default
+    translated, else the operator's words as set, which are not a message."""
+    config = current_app.config
+    locale = get_locale()
+    own = locale and config.get(f"{name}_{str(locale).upper()}")
+    if own:
+        return own
+    value = config[name]
+    return gettext(value) if value == getattr(Config, name) else value
 
 
 def load_config(app, test_config: dict | None = None) -> None:

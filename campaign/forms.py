@@ -7,8 +7,9 @@ import pycountry
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import get_locale, gettext
+from flask_babel import format_number, get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.fields.choices import Choice
@@ -24,6 +25,11 @@ CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 URL_LIKE = re.compile(r"://|www\.|[a-z0-9-]+\.[a-z]{2,}/", re.IGNORECASE)
 FORMULA_START = ("=", "+", "-", "@")
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def lazy_number(number: int) -> LazyString:
+    """A number written in the reader's locale when a lazy message is shown."""
+    return LazyString(format_number, number)
 
 
 def valid_email(form, field) -> None:

@@ -4,6 +4,7 @@ from babel import Locale
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 
+from campaign.config import localised
 from campaign.forms import country_name, pristine_once
 from campaign.urls import external_url
 
@@ -39,6 +40,6 @@ def register(app: Flask) -> None:
     def site_settings() -> dict:
         """Settings every page shows."""
         return {
-            "site_name": app.config["SITE_NAME"],
-            "donate_banner": app.config["DONATE_BANNER"],
+            "site_name": localised("SITE_NAME"),
+            "donate_banner": localised("DONATE_BANNER"),
         }

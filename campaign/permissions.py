@@ -11,6 +11,7 @@ import enum
 import functools
 
 from flask import Flask, abort, current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 # The attribute a declared view carries: its Role, or None for public views.
@@ -29,9 +30,21 @@ class Role(enum.Enum):
         """Higher ranks include the rights of lower ones."""
         return {Role.STAFF: 1, Role.EDITOR: 2, Role.ADMIN: 3}[self]
 
+    @property
+    def label(self) -> str:
+        """What organisers read for this role."""
+        return ROLE_LABELS[self]
+
     def allows(self, needed: "Role") -> bool:
         """Whether an organiser with this role may do what ``needed`` guards."""
         return self.rank >= needed.rank
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Admin"),
+    Role.EDITOR: _l("Editor"),
+    Role.STAFF: _l("Staff"),
+}
 
 
 def requires(role: Role):

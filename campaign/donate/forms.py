@@ -117,7 +117,7 @@ class DonationFilterForm(FlaskForm):
         _l("State"),
         choices=[
             SelectChoice("", _l("Any")),
-            *[SelectChoice(s.value, s.value) for s in DonationState],
+            *[SelectChoice(s.value, s.label) for s in DonationState],
         ],
         default="",
     )
@@ -125,8 +125,7 @@ class DonationFilterForm(FlaskForm):
         _l("Kind"),
         choices=[
             SelectChoice("", _l("Any")),
-            SelectChoice(DonationKind.ONE_OFF.value, _l("One-off")),
-            SelectChoice(DonationKind.MONTHLY.value, _l("Monthly")),
+            *[SelectChoice(k.value, k.label) for k in DonationKind],
         ],
         default="",
     )

@@ -10,6 +10,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.extensions import db
@@ -22,6 +23,17 @@ class DonationKind(enum.Enum):
 
     ONE_OFF = "one_off"
     MONTHLY = "monthly"
+
+    @property
+    def label(self) -> str:
+        """What organisers and donors read for this kind."""
+        return DONATION_KIND_LABELS[self]
+
+
+DONATION_KIND_LABELS = {
+    DonationKind.ONE_OFF: _l("One-off"),
+    DonationKind.MONTHLY: _l("Monthly"),
+}
 
 
 class DonationState(enum.Enum):
@@ -37,12 +49,36 @@ class DonationState(enum.Enum):
         """Later states win over earlier ones, whatever order events come in."""
         return list(DonationState).index(self)
 
+    @property
+    def label(self) -> str:
+        """What organisers read for this state."""
+        return DONATION_STATE_LABELS[self]
+
+
+DONATION_STATE_LABELS = {
+    DonationState.PENDING: _l("Pending"),
+    DonationState.FAILED: _l("Failed"),
+    DonationState.PAID: _l("Paid"),
+    DonationState.REFUNDED: _l("Refunded"),
+}
+
 
 class GiftState(enum.Enum):
     """Whether a monthly gift still takes a payment each month."""
 
     ACTIVE = "active"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """What organisers read for this state."""
+        return GIFT_STATE_LABELS[self]
+
+
+GIFT_STATE_LABELS = {
+    GiftState.ACTIVE: _l("Active"),
+    GiftState.CANCELLED: _l("Cancelled"),
+}
 
 
 class Donation(TimestampMixin, db.Model):

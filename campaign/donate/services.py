@@ -13,6 +13,7 @@ from flask_babel import format_currency
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from campaign.config import localised
 from campaign.donate import stripe_api
 from campaign.donate.models import DonationKind
 from campaign.extensions import db
@@ -169,7 +170,7 @@ def start_checkout(
 
 def checkout_params(minor: int, kind: DonationKind, metadata: dict, email) -> dict:
     """The Checkout Session's parameters: one line, the gift itself."""
-    site = current_app.config["SITE_NAME"]
+    site = localised("SITE_NAME")
     price = {
         "currency": currency(),
         "unit_amount": minor,

@@ -15,6 +15,7 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from flask import current_app, render_template
 
+from campaign.config import localised
 from campaign.mailing.links import list_headers, preferences_url, unsubscribe_url
 from campaign.text import render_markdown
 
@@ -29,7 +30,7 @@ def render_bodies(subject: str, body_markdown: str, token: str) -> tuple[str, st
         "body_html": render_markdown(body_markdown),
         "unsubscribe_url": unsubscribe_url(token),
         "preferences_url": preferences_url(token),
-        "site_name": current_app.config["SITE_NAME"],
+        "site_name": localised("SITE_NAME"),
     }
     return (
         render_template("email/mailing/broadcast.txt", **context),

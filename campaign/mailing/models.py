@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
@@ -17,6 +18,18 @@ class SubscriberState(enum.Enum):
     PENDING = "pending"  # asked to join, has not clicked the link yet
     SUBSCRIBED = "subscribed"  # confirmed: receives list mail
     UNSUBSCRIBED = "unsubscribed"  # left; may come back from preferences
+
+    @property
+    def label(self) -> str:
+        """What organisers read for this state: the list page's words."""
+        return SUBSCRIBER_STATE_LABELS[self]
+
+
+SUBSCRIBER_STATE_LABELS = {
+    SubscriberState.PENDING: _l("Waiting to confirm"),
+    SubscriberState.SUBSCRIBED: _l("Subscribed"),
+    SubscriberState.UNSUBSCRIBED: _l("Unsubscribed"),
+}
 
 
 class SubscriberNotice(enum.Enum):
@@ -117,6 +130,20 @@ class BroadcastState(enum.Enum):
     SENDING = "sending"
     SENT = "sent"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """What organisers read for this state."""
+        return BROADCAST_STATE_LABELS[self]
+
+
+BROADCAST_STATE_LABELS = {
+    BroadcastState.DRAFT: _l("Draft"),
+    BroadcastState.SCHEDULED: _l("Scheduled"),
+    BroadcastState.SENDING: _l("Sending"),
+    BroadcastState.SENT: _l("Sent"),
+    BroadcastState.CANCELLED: _l("Cancelled"),
+}
 
 
 class Broadcast(TimestampMixin, db.Model):

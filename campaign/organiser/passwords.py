@@ -1,5 +1,6 @@
 """Organiser password strength: long enough and not guessable (zxcvbn)."""
 
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
@@ -40,7 +41,12 @@ def _reason(match: dict) -> str:
 def password_problem(password: str, user_inputs: tuple[str, ...] = ()) -> str | None:
     """What is wrong with a new password, or None if it is strong enough."""
     if len(password) < MIN_LENGTH:
-        return _("Use at least %(n)d characters.", n=MIN_LENGTH)
+        return ngettext(
+            "Use at least %(count)s character.",
+            "Use at least %(count)s characters.",
+            MIN_LENGTH,
+            count=format_number(MIN_LENGTH),
+        )
     result = zxcvbn(password[:ESTIMATE_LENGTH], user_inputs=list(user_inputs))
     if result["score"] >= MIN_SCORE:
         return None

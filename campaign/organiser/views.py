@@ -176,7 +176,13 @@ def change_role(organiser_id: int):
     except services.AccountError as error:
         flash(str(error))
     else:
-        flash(_("%(email)s is now %(role)s.", email=account.email, role=form.role.data))
+        flash(
+            _(
+                "%(email)s is now %(role)s.",
+                email=account.email,
+                role=Role(form.role.data).label,
+            )
+        )
     return redirect(url_for("organiser.organisers"))
 
 

@@ -2,6 +2,7 @@
 moderation forms. Syntax rules only; business rules live in services."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -19,6 +20,7 @@ from campaign.forms import (
     PERSON_TEXT,
     country_field,
     email_field,
+    lazy_number,
     name_field,
     plain_text,
     strip,
@@ -58,7 +60,12 @@ class SignForm(FlaskForm):
             Optional(),
             Length(
                 max=COMMENT_MAX,
-                message=_l("Keep your comment to %(max)d characters.", max=COMMENT_MAX),
+                message=lazy_ngettext(
+                    "Keep your comment to %(count)s character.",
+                    "Keep your comment to %(count)s characters.",
+                    COMMENT_MAX,
+                    count=lazy_number(COMMENT_MAX),
+                ),
             ),
             plain_text,
         ],
@@ -78,8 +85,11 @@ class PetitionForm(FlaskForm):
             DataRequired(_l("Give the petition a title.")),
             Length(
                 max=TITLE_MAX,
-                message=_l(
-                    "The title can be at most %(max)d characters.", max=TITLE_MAX
+                message=lazy_ngettext(
+                    "The title can be at most %(count)s character.",
+                    "The title can be at most %(count)s characters.",
+                    TITLE_MAX,
+                    count=lazy_number(TITLE_MAX),
                 ),
             ),
         ],
@@ -91,9 +101,11 @@ class PetitionForm(FlaskForm):
             DataRequired(_l("Say whom the petition asks.")),
             Length(
                 max=TARGET_MAX,
-                message=_l(
-                    '"Addressed to" can be at most %(max)d characters.',
-                    max=TARGET_MAX,
+                message=lazy_ngettext(
+                    '"Addressed to" can be at most %(count)s character.',
+                    '"Addressed to" can be at most %(count)s characters.',
+                    TARGET_MAX,
+                    count=lazy_number(TARGET_MAX),
                 ),
             ),
         ],
@@ -104,9 +116,11 @@ class PetitionForm(FlaskForm):
             DataRequired(_l("Write the petition text.")),
             Length(
                 max=PETITION_TEXT_MAX,
-                message=_l(
-                    "The petition text can be at most %(max)d characters.",
-                    max=PETITION_TEXT_MAX,
+                message=lazy_ngettext(
+                    "The petition text can be at most %(count)s character.",
+                    "The petition text can be at most %(count)s characters.",
+                    PETITION_TEXT_MAX,
+                    count=lazy_number(PETITION_TEXT_MAX),
                 ),
             ),
         ],
@@ -143,7 +157,7 @@ class ExportForm(FlaskForm):
         _l("State"),
         choices=[
             SelectChoice("", _l("Any")),
-            *[SelectChoice(s.value, s.value) for s in SignatureState],
+            *[SelectChoice(s.value, s.label) for s in SignatureState],
         ],
         default="",
     )

@@ -31,6 +31,19 @@ class SignatureState(enum.Enum):
     INVALIDATED = "invalidated"  # removed by an organiser
     FRAUDULENT = "fraudulent"  # removed as abuse
 
+    @property
+    def label(self) -> str:
+        """What organisers read for this state: the dashboard's words."""
+        return SIGNATURE_STATE_LABELS[self]
+
+
+SIGNATURE_STATE_LABELS = {
+    SignatureState.PENDING: _l("Pending"),
+    SignatureState.VALIDATED: _l("Confirmed"),
+    SignatureState.INVALIDATED: _l("Removed"),
+    SignatureState.FRAUDULENT: _l("Removed as abuse"),
+}
+
 
 class Notice(enum.Enum):
     """An email due to a signer, waiting for the sender task."""

@@ -15,6 +15,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -110,7 +111,14 @@ def moderate(slug: str):
     if form.validate_on_submit():
         if form.confirm.data:
             changed = moderation.invalidate(found, form.selection(), current_user)
-            flash(_("%(n)d signatures invalidated.", n=changed))
+            flash(
+                ngettext(
+                    "%(count)s signature invalidated.",
+                    "%(count)s signatures invalidated.",
+                    changed,
+                    count=format_number(changed),
+                )
+            )
             return redirect(url_for("petition_organiser.petition", slug=slug))
         count = moderation.preview(found, form.selection())
     return render_form(

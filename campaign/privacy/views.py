@@ -8,7 +8,7 @@ from flask import (
     redirect,
     url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import format_number, ngettext
 from flask_login import current_user
 
 from campaign.audit import audit
@@ -53,5 +53,12 @@ def erase_supporter():
     if not form.validate():
         abort(400)
     erased = services.erase_supporter(form.email.data, current_user)
-    flash(_("Erased %(n)d signatures.", n=erased))
+    flash(
+        ngettext(
+            "Erased %(count)s signature.",
+            "Erased %(count)s signatures.",
+            erased,
+            count=format_number(erased),
+        )
+    )
     return redirect(url_for("privacy.supporters"))

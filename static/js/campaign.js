@@ -37,12 +37,15 @@
     }).join("");
   }
 
-  // A "copy" button beside the share link.
+  // A "copy" button beside the share link, named by the field's label (or
+  // by data-copy): every word comes from the page, translated there.
   function copyButton(input) {
     if (!navigator.clipboard) return;
     var button = document.createElement("button");
     button.type = "button";
-    button.textContent = input.labels.length ? input.labels[0].textContent : "Copy";
+    button.textContent = input.labels.length
+      ? input.labels[0].textContent
+      : input.getAttribute("data-copy");
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(input.value).then(function () {
         button.textContent = "\u2713 " + button.textContent.replace(/^\u2713 /, "");
@@ -61,7 +64,11 @@
         .then(function (data) {
           if (!data) return;
           box.querySelectorAll("[data-field]").forEach(function (el) {
-            el.textContent = data[el.getAttribute("data-field")];
+            var value = data[el.getAttribute("data-field")];
+            // Numbers in the page's language, as the server wrote them.
+            el.textContent = typeof value === "number"
+              ? value.toLocaleString(document.documentElement.lang)
+              : value;
           });
           if (bar) bar.value = data.percent;
           if (data.state === "sending") setTimeout(refresh, 2000);
