@@ -9,6 +9,7 @@ records an entry here. Entries name the organiser and the thing acted on
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
@@ -28,6 +29,40 @@ class AuditEntry(db.Model):
     rows: Mapped[int | None]
 
     organiser = relationship("Organiser")
+
+    @property
+    def label(self) -> str:
+        """What organisers read for the action (its code if it has no label)."""
+        return ACTION_LABELS.get(self.action, self.action)
+
+
+# The audit log's "What" column: each action code in organisers' words.
+ACTION_LABELS = {
+    "add-organiser": _l("Added an organiser"),
+    "change-password": _l("Changed their password"),
+    "activate": _l("Switched an account on"),
+    "deactivate": _l("Switched an account off"),
+    "change-role": _l("Changed a role"),
+    "two-factor-on": _l("Turned two-factor sign-in on"),
+    "two-factor-off": _l("Turned two-factor sign-in off"),
+    "change-setting": _l("Changed a setting"),
+    "broadcast.save": _l("Saved a broadcast"),
+    "broadcast.schedule": _l("Scheduled a broadcast"),
+    "broadcast.cancel": _l("Cancelled a broadcast"),
+    "broadcast.send": _l("Sent a broadcast"),
+    "broadcast.test": _l("Sent a test copy of a broadcast"),
+    "mailing.bounce": _l("Recorded a bounce or complaint"),
+    "invalidate": _l("Invalidated signatures"),
+    "hide-public": _l("Hid a name from the public list"),
+    "hide-comment": _l("Hid a comment"),
+    "edit-petition": _l("Edited a petition"),
+    "erase-supporter": _l("Erased a supporter"),
+    "export-supporter": _l("Downloaded a supporter's data"),
+    "print-signatures": _l("Printed the signatures"),
+    "export": _l("Exported a table"),
+    "export-signatures": _l("Exported signatures"),
+    "export-donations": _l("Exported donations"),
+}
 
 
 def record(organiser, action: str, detail: str, rows: int | None = None) -> None:

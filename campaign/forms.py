@@ -27,6 +27,11 @@ FORMULA_START = ("=", "+", "-", "@")
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 
 
+# What a date field says when it cannot read the date (wtforms' own words are
+# English in Pashto).
+BAD_DATE = _l("Enter a date like 2026-11-30.")
+
+
 def lazy_number(number: int) -> LazyString:
     """A number written in the reader's locale when a lazy message is shown."""
     return LazyString(format_number, number)

@@ -161,7 +161,7 @@ def test_printable_list_has_confirmed_names_and_countries(app, staff, inbox):
     html = staff.get(f"/organiser/petitions/{SLUG}/print").get_data(as_text=True)
     assert "<li>Ada Lovelace, United Kingdom</li>" in html
     assert "Pending Person" not in html
-    assert "1 people signed this petition" in html
+    assert "1 person signed this petition, confirmed by email." in html
     assert "ada@example.org" not in html
 
 

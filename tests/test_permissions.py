@@ -210,7 +210,7 @@ def test_petition_edits_are_audited(matrix_app):
     assert response.status_code == 302
     admin = client_as(app, Role.ADMIN)
     log = admin.get("/organiser/audit").get_data(as_text=True)
-    assert "edit-petition" in log and "editor@example.org" in log
+    assert "Edited a petition" in log and "editor@example.org" in log
     assert "(now closed)" in log
 
 

@@ -22,7 +22,7 @@ from wtforms.validators import AnyOf, Length, Optional, Regexp, ValidationError
 
 from campaign.donate.models import DonationKind, DonationState
 from campaign.donate.reports import DonationFilters
-from campaign.forms import PERSON_TEXT, plain_name, strip, valid_email
+from campaign.forms import BAD_DATE, PERSON_TEXT, plain_name, strip, valid_email
 
 OTHER = "other"
 # Digits with an optional decimal part (point or comma): 25, 12.50, 12,5.
@@ -46,7 +46,9 @@ class DonateForm(FlaskForm):
     custom_amount = StringField(
         _l("Other amount"),
         filters=[strip],
-        validators=[Length(max=20)],
+        validators=[
+            Length(max=20, message=_l("Enter an amount in numbers, like 25 or 12.50."))
+        ],
         render_kw={"inputmode": "decimal", "autocomplete": "transaction-amount"},
     )
     frequency = RadioField(
@@ -129,8 +131,12 @@ class DonationFilterForm(FlaskForm):
         ],
         default="",
     )
-    since = DateField(_l("Made on or after"), validators=[Optional()])
-    until = DateField(_l("Made on or before"), validators=[Optional()])
+    since = DateField(
+        _l("Made on or after"), validators=[Optional()], invalid_value_message=BAD_DATE
+    )
+    until = DateField(
+        _l("Made on or before"), validators=[Optional()], invalid_value_message=BAD_DATE
+    )
 
     def filters(self) -> DonationFilters:
         """The chosen filters."""

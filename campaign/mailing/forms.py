@@ -89,6 +89,7 @@ class ScheduleForm(FlaskForm):
         _l("Send at (UTC)"),
         format="%Y-%m-%dT%H:%M",
         validators=[DataRequired(_l("Choose a date and time."))],
+        invalid_value_message=_l("Choose a date and time."),
     )
 
     def validate_send_at(self, field) -> None:

@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from campaign.forms import (
+    BAD_DATE,
     COUNTRY_CODES,
     PERSON_TEXT,
     country_field,
@@ -132,6 +133,7 @@ class PetitionForm(FlaskForm):
             DataRequired(_l("Set a goal.")),
             NumberRange(min=1, max=100_000_000, message=_l("Set a goal above zero.")),
         ],
+        invalid_value_message=_l("Set the goal as a whole number, like 1000."),
     )
     state = SelectField(
         _l("Status"),
@@ -161,8 +163,16 @@ class ExportForm(FlaskForm):
         ],
         default="",
     )
-    since = DateField(_l("Signed on or after"), validators=[Optional()])
-    until = DateField(_l("Signed on or before"), validators=[Optional()])
+    since = DateField(
+        _l("Signed on or after"),
+        validators=[Optional()],
+        invalid_value_message=BAD_DATE,
+    )
+    until = DateField(
+        _l("Signed on or before"),
+        validators=[Optional()],
+        invalid_value_message=BAD_DATE,
+    )
     country = StringField(
         _l("Country code"),
         filters=[strip, lambda v: v.upper() if v else v],
@@ -191,8 +201,16 @@ class SelectionForm(FlaskForm):
     email_domain = StringField(
         _l("Email domain"), filters=[strip], validators=[Optional(), Length(max=255)]
     )
-    since = DateField(_l("Signed on or after"), validators=[Optional()])
-    until = DateField(_l("Signed on or before"), validators=[Optional()])
+    since = DateField(
+        _l("Signed on or after"),
+        validators=[Optional()],
+        invalid_value_message=BAD_DATE,
+    )
+    until = DateField(
+        _l("Signed on or before"),
+        validators=[Optional()],
+        invalid_value_message=BAD_DATE,
+    )
     ip_key = StringField(
         _l("Client key (from the CSV)"),
         filters=[strip],
