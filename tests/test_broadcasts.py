@@ -150,6 +150,7 @@ def test_compose_preview_test_and_send(app, editor, inbox):
     page = editor.get(f"/organiser/broadcasts/{broadcast_id}").get_data(as_text=True)
     assert "<strong>did it</strong>" in page  # the Markdown, rendered
     assert "It would reach 3 people now." in page
+    assert "<strong>Draft</strong>" in page  # the state's label, not its code
 
     submit(
         editor,

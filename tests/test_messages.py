@@ -5,6 +5,7 @@ and ``{% trans %}`` blocks is what a reader sees untranslated. The message
 catalogue is extracted with Babel's API, offline, as ``make messages`` does.
 """
 
+import ast
 import re
 from html.parser import HTMLParser
 from io import StringIO
@@ -22,6 +23,10 @@ from jinja2.ext import i18n
 
 from campaign import create_app
 from campaign.config import Config
+from campaign.donate.models import DonationKind, DonationState, GiftState
+from campaign.mailing.models import BroadcastState, SubscriberState
+from campaign.permissions import Role
+from campaign.petition.models import SignatureState
 
 ROOT = Path(__file__).parents[1]
 TEMPLATES = ROOT / "templates"
@@ -170,6 +175,63 @@ def test_the_check_reads_email_text_line_by_line(tmp_path):
     assert untranslated(email) == ["Thanks"]
 
 
+# Python calls whose text a reader sees: flashed messages, errors raised for a
+# form or a page, the labels and messages of form fields and validators.
+SHOWN_CALLS = {"flash", "ValidationError", "AccountError", "AmountError", "abort"}
+SHOWN_KEYWORDS = {"message", "label", "description", "invalid_value_message"}
+FIELDS = re.compile(r"(Field|SelectChoice)$")
+
+
+def bare_python_text(source: str) -> list[str]:
+    """String literals a reader would see untranslated in a Python module."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        shown = list(node.args[:1]) if name in SHOWN_CALLS else []
+        if FIELDS.search(name):
+            # A field's label is its first argument; a choice's, its second.
+            shown = list(node.args[1:2] if name == "SelectChoice" else node.args[:1])
+        shown += [kw.value for kw in node.keywords if kw.arg in SHOWN_KEYWORDS]
+        for value in shown:
+            text = value.value if isinstance(value, ast.Constant) else None
+            if isinstance(value, ast.JoinedStr) or (
+                isinstance(text, str) and has_words(text)
+            ):
+                found.append(f"line {node.lineno}: {name}({ast.unparse(value)})")
+    return found
+
+
+@pytest.mark.parametrize(
+    "path",
+    # The command line speaks to the operator, in English.
+    sorted(set((ROOT / "campaign").rglob("*.py")) - {ROOT / "campaign" / "cli.py"}),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_python_shows_no_text_outside_gettext(path):
+    assert bare_python_text(path.read_text()) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ('flash("Saved.")', ["line 1: flash('Saved.')"]),
+        ('flash(f"{n} saved")', ["line 1: flash(f'{n} saved')"]),
+        ('StringField("Name")', ["line 1: StringField('Name')"]),
+        ('Length(max=3, message="Too long")', ["line 1: Length('Too long')"]),
+        ('SelectChoice("a", "Apple")', ["line 1: SelectChoice('Apple')"]),
+        ('flash(_("Saved."))', []),
+        ('StringField(_l("Name"), render_kw={"placeholder": x})', []),
+        ('SelectChoice("", _l("Any"))', []),
+        ('HiddenField("", default="join")', []),
+    ],
+)
+def test_the_python_check_finds_bare_text(source, found):
+    assert bare_python_text(source) == found
+
+
 # The keywords `make messages` passes to pybabel (Babel's defaults plus _l).
 KEYWORDS = {
     **DEFAULT_KEYWORDS,
@@ -279,3 +341,22 @@ def test_an_operators_own_name_is_shown_as_set_unless_a_language_has_its_own(
     assert shown(app, "en") == "Women of Herat | Give today"
     assert shown(app, "ps") == "د هرات ښځې | Give today"
     assert shown(app, "fa_AF") == "Women of Herat | امروز کمک کنید"
+
+
+@pytest.mark.parametrize(
+    "states",
+    [
+        SignatureState,
+        SubscriberState,
+        BroadcastState,
+        DonationState,
+        DonationKind,
+        GiftState,
+        Role,
+    ],
+)
+def test_every_state_organisers_see_has_a_label(tmp_path, states):
+    with site(tmp_path).test_request_context("/"):
+        labels = [str(member.label) for member in states]
+        assert SignatureState.VALIDATED.label == "Confirmed"  # the dashboard's
+    assert all(labels) and len(set(labels)) == len(labels)

@@ -252,6 +252,9 @@ def test_dashboard_shows_how_the_petition_is_doing(app, staff, inbox):
     assert html.count("<svg") == 2 and html.count("<rect") == 30 + 48
     assert html.count('height="100.0"') == 2  # today and this hour are the peaks
     assert "Ada Lovelace" in html  # latest signatures, for organisers only
+    # States in the dashboard's words, never their codes.
+    assert "<td>Confirmed</td>" in html and "<td>Pending</td>" in html
+    assert ">validated<" not in html and ">pending<" not in html
 
 
 def test_editing_the_petition_changes_the_public_page(app, editor):
