@@ -7,7 +7,7 @@ import pycountry
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import format_number, get_locale, gettext
+from flask_babel import format_number, get_locale, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
@@ -27,14 +27,29 @@ FORMULA_START = ("=", "+", "-", "@")
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 
 
-# What a date field says when it cannot read the date (wtforms' own words are
-# English in Pashto).
+# What a date field says when it cannot read the date (wtforms' own words have
+# no Pashto).
 BAD_DATE = _l("Enter a date like 2026-11-30.")
+# What a choice says when it gets a value it did not offer.
+BAD_CHOICE = _l("Choose one of the options.")
 
 
 def lazy_number(number: int) -> LazyString:
     """A number written in the reader's locale when a lazy message is shown."""
     return LazyString(format_number, number)
+
+
+def at_most(limit: int) -> Length:
+    """A length limit that says, in the reader's language, what it allows."""
+    return Length(
+        max=limit,
+        message=lazy_ngettext(
+            "Use at most %(count)s character.",
+            "Use at most %(count)s characters.",
+            limit,
+            count=lazy_number(limit),
+        ),
+    )
 
 
 def valid_email(form, field) -> None:

@@ -119,7 +119,7 @@ def test_a_700_word_dari_broadcast_saves(app, admin):
 def test_a_petition_text_over_the_field_limit_names_the_field_and_limit(admin):
     response = edit_petition(admin, "x" * 20_001)
     assert response.status_code == 400
-    assert "The petition text can be at most 20000 characters." in (
+    assert "The petition text can be at most 20,000 characters." in (
         response.get_data(as_text=True)
     )
 

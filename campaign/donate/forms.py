@@ -22,7 +22,15 @@ from wtforms.validators import AnyOf, Length, Optional, Regexp, ValidationError
 
 from campaign.donate.models import DonationKind, DonationState
 from campaign.donate.reports import DonationFilters
-from campaign.forms import BAD_DATE, PERSON_TEXT, plain_name, strip, valid_email
+from campaign.forms import (
+    BAD_CHOICE,
+    BAD_DATE,
+    PERSON_TEXT,
+    at_most,
+    plain_name,
+    strip,
+    valid_email,
+)
 
 OTHER = "other"
 # Digits with an optional decimal part (point or comma): 25, 12.50, 12,5.
@@ -42,7 +50,9 @@ class DonateForm(FlaskForm):
         # it came from instead of a session-bound token.
         csrf = False
 
-    amount = RadioField(_l("Amount"), validate_choice=True)
+    amount = RadioField(
+        _l("Amount"), validate_choice=True, invalid_choice_message=BAD_CHOICE
+    )
     custom_amount = StringField(
         _l("Other amount"),
         filters=[strip],
@@ -58,17 +68,18 @@ class DonateForm(FlaskForm):
             SelectChoice(DonationKind.MONTHLY.value, _l("Every month")),
         ],
         default=DonationKind.ONE_OFF.value,
+        invalid_choice_message=BAD_CHOICE,
     )
     name = StringField(
         _l("Your name (optional)"),
         filters=PERSON_TEXT,
-        validators=[Optional(), Length(max=255), plain_name],
+        validators=[Optional(), at_most(255), plain_name],
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
         _l("Email for your receipt (optional: Stripe asks if you leave it empty)"),
         filters=[strip],
-        validators=[Optional(), Length(max=320), valid_email],
+        validators=[Optional(), at_most(320), valid_email],
         render_kw={"autocomplete": "email"},
     )
     attempt = HiddenField(
@@ -122,6 +133,7 @@ class DonationFilterForm(FlaskForm):
             *[SelectChoice(s.value, s.label) for s in DonationState],
         ],
         default="",
+        invalid_choice_message=BAD_CHOICE,
     )
     kind = SelectField(
         _l("Kind"),
@@ -130,6 +142,7 @@ class DonationFilterForm(FlaskForm):
             *[SelectChoice(k.value, k.label) for k in DonationKind],
         ],
         default="",
+        invalid_choice_message=BAD_CHOICE,
     )
     since = DateField(
         _l("Made on or after"), validators=[Optional()], invalid_value_message=BAD_DATE

@@ -21,6 +21,7 @@ from wtforms.validators import (
 )
 
 from campaign.forms import (
+    BAD_CHOICE,
     country_field,
     email_field,
     name_field,
@@ -78,7 +79,7 @@ class BroadcastForm(FlaskForm):
         render_kw={"rows": 16},
     )
     audience = SelectField(
-        _l("Send to"), choices=[]
+        _l("Send to"), choices=[], invalid_choice_message=BAD_CHOICE
     )  # choices: every subscriber, or one petition's (views.py)
 
 
@@ -117,4 +118,5 @@ class BounceForm(FlaskForm):
             SelectChoice("soft", _l("Soft bounce (mailbox full, try later)")),
             SelectChoice("complaint", _l("Spam complaint")),
         ],
+        invalid_choice_message=BAD_CHOICE,
     )

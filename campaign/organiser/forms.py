@@ -16,7 +16,7 @@ from wtforms.validators import (
     Length,
 )
 
-from campaign.forms import strip
+from campaign.forms import BAD_CHOICE, at_most, strip
 
 
 class LoginForm(FlaskForm):
@@ -25,12 +25,12 @@ class LoginForm(FlaskForm):
     email = EmailField(
         _l("Email"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter your email address.")), Length(max=320)],
+        validators=[DataRequired(_l("Enter your email address.")), at_most(320)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Enter your password.")), Length(max=1000)],
+        validators=[DataRequired(_l("Enter your password.")), at_most(1000)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -41,7 +41,7 @@ class CodeForm(FlaskForm):
     code = StringField(
         _l("Code"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter the code.")), Length(max=32)],
+        validators=[DataRequired(_l("Enter the code.")), at_most(32)],
         render_kw={
             "autocomplete": "one-time-code",
             "inputmode": "text",
@@ -87,9 +87,11 @@ class NewOrganiserForm(FlaskForm):
     email = EmailField(
         _l("Email"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter their email address.")), Length(max=320)],
+        validators=[DataRequired(_l("Enter their email address.")), at_most(320)],
     )
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    role = SelectField(
+        _l("Role"), choices=ROLE_CHOICES, invalid_choice_message=BAD_CHOICE
+    )
     password = PasswordField(
         _l("First password (at least 12 characters)"),
         validators=[
@@ -103,7 +105,9 @@ class NewOrganiserForm(FlaskForm):
 class RoleForm(FlaskForm):
     """An admin gives an account another role."""
 
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    role = SelectField(
+        _l("Role"), choices=ROLE_CHOICES, invalid_choice_message=BAD_CHOICE
+    )
 
 
 class SettingsForm(FlaskForm):

@@ -16,9 +16,11 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from campaign.forms import (
+    BAD_CHOICE,
     BAD_DATE,
     COUNTRY_CODES,
     PERSON_TEXT,
+    at_most,
     country_field,
     email_field,
     lazy_number,
@@ -141,6 +143,7 @@ class PetitionForm(FlaskForm):
             SelectChoice("open", _l("Open: taking signatures")),
             SelectChoice("closed", _l("Closed")),
         ],
+        invalid_choice_message=BAD_CHOICE,
     )
 
     def fields(self) -> dict:
@@ -162,6 +165,7 @@ class ExportForm(FlaskForm):
             *[SelectChoice(s.value, s.label) for s in SignatureState],
         ],
         default="",
+        invalid_choice_message=BAD_CHOICE,
     )
     since = DateField(
         _l("Signed on or after"),
@@ -199,7 +203,7 @@ class SelectionForm(FlaskForm):
     """Which signatures to invalidate in bulk; at least one criterion."""
 
     email_domain = StringField(
-        _l("Email domain"), filters=[strip], validators=[Optional(), Length(max=255)]
+        _l("Email domain"), filters=[strip], validators=[Optional(), at_most(255)]
     )
     since = DateField(
         _l("Signed on or after"),
@@ -214,7 +218,10 @@ class SelectionForm(FlaskForm):
     ip_key = StringField(
         _l("Client key (from the CSV)"),
         filters=[strip],
-        validators=[Optional(), Length(min=64, max=64)],
+        validators=[
+            Optional(),
+            Length(min=64, max=64, message=_l("Paste the whole key: 64 characters.")),
+        ],
     )
     confirm = BooleanField(_l("Yes, invalidate these signatures"))
 

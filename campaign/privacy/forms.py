@@ -3,9 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
-from campaign.forms import strip
+from campaign.forms import at_most, strip
 
 
 class SupporterForm(FlaskForm):
@@ -14,5 +14,5 @@ class SupporterForm(FlaskForm):
     email = EmailField(
         _l("Supporter's email"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter the supporter's email.")), Length(max=320)],
+        validators=[DataRequired(_l("Enter the supporter's email.")), at_most(320)],
     )

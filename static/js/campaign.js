@@ -6,6 +6,9 @@
   function liveCount(box) {
     var url = box.getAttribute("data-count-url");
     var number = box.querySelector("[data-count]");
+    var words = box.querySelector("[data-count-words]");
+    var lang = document.documentElement.lang;
+    var plurals = window.Intl && Intl.PluralRules && new Intl.PluralRules(lang);
     var bar = box.querySelector("progress");
     if (!url || !number) return;
     function refresh(cache) {
@@ -13,7 +16,12 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;
-          number.textContent = data.count.toLocaleString(document.documentElement.lang);
+          number.textContent = data.count.toLocaleString(lang);
+          // The page carries both forms of the words after the count.
+          if (words && plurals) {
+            var form = plurals.select(data.count) === "one" ? "data-one" : "data-other";
+            words.textContent = words.getAttribute(form);
+          }
           if (bar) bar.value = Math.min(data.count, data.goal);
         })
         .catch(function () {});

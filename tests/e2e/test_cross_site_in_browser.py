@@ -99,8 +99,10 @@ def test_with_javascript_a_stale_cached_count_is_brought_up_to_date(
             route.fetch()
             .text()
             .replace("<strong data-count>1</strong>", "<strong data-count>0</strong>")
+            .replace(">signature of 10,000 goal<", ">signatures of 10,000 goal<")
         )
         assert "<strong data-count>0</strong>" in page
+        assert ">signatures of 10,000 goal<" in page
         route.fulfill(body=page, content_type="text/html; charset=utf-8")
 
     context = browser.new_context()
@@ -109,5 +111,7 @@ def test_with_javascript_a_stale_cached_count_is_brought_up_to_date(
     page.route(url, stale_copy)
     page.goto(url)
     expect(page.locator("[data-count]")).to_have_text("1")
+    # The words after it take the singular, from the page's own two forms.
+    expect(page.locator("[data-count-words]")).to_have_text("signature of 10,000 goal")
     expect(page.locator(".count-age")).to_be_hidden()
     context.close()
