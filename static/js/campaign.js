@@ -13,7 +13,9 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;
-          number.textContent = data.count.toLocaleString(document.documentElement.lang);
+          // The server writes it in the page's digits (Chromium has no Pashto).
+          number.textContent = data.count_text ||
+            data.count.toLocaleString(document.documentElement.lang);
           if (bar) bar.value = Math.min(data.count, data.goal);
         })
         .catch(function () {});
