@@ -33,7 +33,7 @@ from campaign.tasks import celery_init_app
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, error pages, commands."""
-    app = Flask(
+    app = i18n.App(  # Flask, with static URLs kept out of language prefixes
         __name__,
         template_folder=folder("templates"),
         static_folder=folder("static"),

@@ -87,7 +87,8 @@ class Config:
     MAIL_DEFAULT_SENDER = "campaign@localhost"
     MAIL_SUPPRESS_SEND = False
 
-    LANGUAGES = ["en"]
+    # English at /, the others under /<language>/ (campaign/i18n/prefixes.py).
+    LANGUAGES = ["en", "fa_AF", "ps"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
 

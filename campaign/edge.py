@@ -8,11 +8,11 @@ view, query or template sees it.
 import re
 
 from flask import Flask, current_app, request
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from campaign.errors import render_error
+from campaign.i18n.numbers import format_number
 
 # C0 controls and DEL. PostgreSQL refuses NUL in text outright; the others have
 # no business in a URL, a field name or a one-line value.
@@ -123,7 +123,7 @@ def refusal():
 def too_large(error: RequestEntityTooLarge):
     """A body over this page's limit: say what the limit is."""
     limit = request.max_content_length or body_limit()
-    size = format_decimal(limit / 1024, format="#,##0")
+    size = format_number(limit / 1024, format="#,##0")
     return render_error(
         413,
         _(

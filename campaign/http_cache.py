@@ -5,20 +5,23 @@ import secrets
 from functools import wraps
 
 from flask import Flask, current_app, make_response, request, session
-from flask_babel import get_locale
 
 from campaign.extensions import cache, compress
 
 # Bumped whenever what public pages show changes (an edit, the count, the
 # latest signers): every remembered page is then stale at once.
 GENERATION = "public-pages/generation"
+# The attribute ``public_page`` sets on a view: its page exists for everyone,
+# in every language (so it also gets hreflang alternates).
+PUBLIC = "public_page"
 
 
 def public_page(view=None, *, remember: bool = True):
     """Let shared caches keep ``view``'s 200 answers (see ``cache_headers``).
 
     With ``remember``, a page rendered for a visitor without a session is also
-    kept in the app's cache for COUNT_CACHE_SECONDS (per locale and URL), so
+    kept in the app's cache for COUNT_CACHE_SECONDS (per URL, which names the
+    language: ``/fa/…``), so
     a viral moment renders it once per process every few seconds, not once
     per visitor; the staleness is the count cache's own, and ``pages_changed``
     drops every copy. ``remember=False`` is for pages that differ per view
@@ -41,6 +44,7 @@ def public_page(view=None, *, remember: bool = True):
             response.public_page = response.status_code == 200
             return response
 
+        setattr(marked, PUBLIC, True)
         return marked
 
     return decorate(view) if view is not None else decorate
@@ -48,12 +52,19 @@ def public_page(view=None, *, remember: bool = True):
 
 def _page_key() -> str | None:
     """The cache key of this page for visitors without a session (else None)."""
-    # Only the page's own URL (and ?lang=): a copy per made-up query string
-    # would let anyone fill the cache with copies of the page.
-    if session or set(request.args) - {"lang"}:
+    # Only the page's own URL: a copy per made-up query string would let
+    # anyone fill the cache with copies of the page.
+    if session or request.args:
         return None
     generation = cache.get(GENERATION) or 0
-    return f"public-page/{generation}/{get_locale()}/{request.path}"
+    # script_root holds the language prefix (/fa): the path alone is the same
+    # in every language, and an English copy must never answer at /fa/.
+    return f"public-page/{generation}/{request.script_root}{request.path}"
+
+
+def is_public(view) -> bool:
+    """Whether ``view`` was marked ``public_page``."""
+    return getattr(view, PUBLIC, False)
 
 
 def _keepable(response) -> bool:
@@ -80,11 +91,10 @@ def _public(response):
     cache_control.max_age = config["PUBLIC_MAX_AGE"]
     cache_control.stale_while_revalidate = config["PUBLIC_STALE_WHILE_REVALIDATE"]
     # Cookie: a visitor with a session (an organiser, a flash message) gets
-    # a private page, never the shared copy; Accept-Language: the locale
-    # comes from it when the site offers more than one.
+    # a private page, never the shared copy; and at the front door a chosen
+    # language (campaign/i18n/views.py). Not Accept-Language: the URL names
+    # the language (/fa/…), so one URL is one page for everyone.
     response.vary.add("Cookie")
-    if len(config["LANGUAGES"]) > 1:
-        response.vary.add("Accept-Language")
     # The body holds the content and the count, so its hash changes exactly
     # when an organiser edits or the count moves; compression then suffixes
     # the tag per encoding and answers If-None-Match itself.

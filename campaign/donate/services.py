@@ -9,7 +9,6 @@ import hashlib
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
-from flask_babel import format_currency
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -17,6 +16,7 @@ from campaign.config import localised
 from campaign.donate import stripe_api
 from campaign.donate.models import DonationKind
 from campaign.extensions import db
+from campaign.i18n.numbers import format_currency
 from campaign.petition.models import Signature, SignatureState
 from campaign.urls import external_url
 

@@ -51,7 +51,8 @@ def remember(response: Response, email: str) -> None:
         COOKIE,
         _serializer().dumps(tags),
         max_age=MAX_AGE,
-        path="/organiser/",
+        # Not /organiser/: sign-in is also at /fa/organiser/ and /ps/organiser/.
+        path="/",
         secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
         httponly=True,
         samesite="Lax",

@@ -67,11 +67,24 @@ def device_knows_pending() -> bool:
     return devices.is_known((session.get(PENDING) or {}).get("email", ""))
 
 
-def safe_next(target: str | None) -> str:
-    """Where to go after signing in: only a path inside the organiser area."""
+def organiser_path(target: str | None) -> str | None:
+    """``target`` if it is a path inside the organiser area, else None.
+
+    Paths are below any language prefix (``request.full_path``), so the same
+    ``next`` works in every language.
+    """
     if target and not urlsplit(target).netloc and target.startswith("/organiser/"):
         return target
-    return url_for("petition_organiser.dashboard")
+    return None
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: only a page of the organiser area, in the
+    language (URL prefix) the sign-in happened in."""
+    path = organiser_path(target)
+    if path is None:
+        return url_for("petition_organiser.dashboard")
+    return request.script_root + path
 
 
 def _leave_current_session() -> None:
@@ -87,7 +100,7 @@ def start_pending(organiser: Organiser, next_url: str | None) -> None:
         "id": organiser.id,
         "email": organiser.email,
         "at": time.time(),
-        "next": safe_next(next_url),
+        "next": organiser_path(next_url),
     }
 
 

@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from campaign.edge import validates_text
 from campaign.extensions import limiter
 from campaign.http_cache import max_staleness, public_page
+from campaign.i18n.numbers import format_number
 from campaign.origin import same_origin_form
 from campaign.petition import services
 from campaign.petition.forms import SignForm
@@ -129,8 +130,14 @@ def thanks(slug: str):
 @bp.get("/<slug>/count.json")
 @public_page
 def count(slug: str):
-    """The confirmed count and goal, cacheable by browsers and proxies."""
+    """The confirmed count and goal, cacheable by browsers and proxies; the
+    count also as the page's language writes it (/ps/…: ۱٬۲۳۴), which browsers
+    without that locale's data (Chromium has no Pashto) cannot do."""
     petition = ref_or_404(slug)
+    count = services.public_count(petition.id)
     return jsonify(
-        slug=petition.slug, count=services.public_count(petition.id), goal=petition.goal
+        slug=petition.slug,
+        count=count,
+        count_text=format_number(count),
+        goal=petition.goal,
     )

@@ -16,7 +16,8 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;
-          number.textContent = data.count.toLocaleString(lang);
+          // The server writes it in the page's digits (Chromium has no Pashto).
+          number.textContent = data.count_text || data.count.toLocaleString(lang);
           // The page carries both forms of the words after the count.
           if (words && plurals) {
             var form = plurals.select(data.count) === "one" ? "data-one" : "data-other";
