@@ -94,7 +94,7 @@ def sign(slug: str):
 @public_page
 def check_email(slug: str):
     """Ask the signer to click the link we emailed."""
-    return render_template("petition/check_email.html", petition=ref_or_404(slug))
+    return render_template("petition/check_email.html", petition=petition_or_404(slug))
 
 
 @bp.get("/<slug>/confirm/<token>")
