@@ -148,16 +148,20 @@ def test_seed_of_translations_is_idempotent(app_factory, content):
 
 
 def test_seeding_a_translation_refreshes_remembered_pages(app_factory, content):
-    app = app_factory(LANGUAGES=LANGUAGES)
+    app = app_factory(
+        LANGUAGES=LANGUAGES, CACHE_TYPE="SimpleCache", COUNT_CACHE_SECONDS=30
+    )
     client = app.test_client()
     with app.app_context():
         db.session.execute(sa.delete(StoryTranslation))
         db.session.execute(sa.delete(PetitionTranslation))
         db.session.commit()
-    assert "عنوان آزمایشی داستان" not in page(client, "/", "fa_AF")
+    for path in ("/", f"/petitions/{SLUG}"):  # remembered in English
+        assert "عنوان آزمایشی" not in page(client, path, "fa_AF")
     with app.app_context():
         seed_content(content)
     assert "عنوان آزمایشی داستان" in page(client, "/", "fa_AF")
+    assert "عنوان آزمایشی دادخواست" in page(client, f"/petitions/{SLUG}", "fa_AF")
 
 
 def test_a_translation_must_name_its_original(app_factory, content):
