@@ -9,6 +9,7 @@ English original (marked ``lang="en"``), and a translation links back to it.
 from collections.abc import Iterator
 from pathlib import Path
 
+from babel import Locale
 from flask import Flask, current_app, url_for
 from flask_babel import get_locale
 from markupsafe import Markup
@@ -34,6 +35,25 @@ def original_lang(content_locale: str) -> Markup:
     if content_locale == page_locale():
         return Markup("")
     return ENGLISH_ATTRIBUTES
+
+
+def language_name(code: str, in_locale: str | None = None) -> str:
+    """What ``code`` is called in ``in_locale`` (the page's): "Dari", "دری"."""
+    where = Locale.parse(in_locale or page_locale())
+    return where.languages.get(code) or Locale.parse(code).get_display_name(where)
+
+
+def lang_and_dir(code: str) -> dict[str, str]:
+    """The HTML ``lang`` and ``dir`` of text in ``code`` ("fa_AF": fa-AF, rtl)."""
+    return {
+        "lang": code.replace("_", "-"),
+        "dir": Locale.parse(code).text_direction,
+    }
+
+
+def other_languages() -> list[str]:
+    """The site's languages besides English, which content may be translated to."""
+    return [code for code in current_app.config["LANGUAGES"] if code != ORIGINAL]
 
 
 def translation_files(content_dir: Path, name: str) -> Iterator[tuple[str, str]]:
