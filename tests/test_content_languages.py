@@ -25,6 +25,8 @@ translation_of: {STORY_SLUG}
 title: "عنوان آزمایشی داستان"
 kicker: "افغانستان"
 summary: "خلاصهٔ آزمایشی"
+sources:
+  - رویترز
 ---
 
 متن آزمایشی داستان، با <script>alert(1)</script> که **پاک** می‌شود.
@@ -83,6 +85,7 @@ def test_story_page_in_dari_shows_the_translation(client):
     assert "Russia Becomes First Major Country" not in visible_text(
         html.split('class="translation-notice"')[0]
     )
+    assert "رویترز" in html and "Reuters" not in html  # the sources, as written
     # The petition beside it is in Dari too.
     assert "عنوان آزمایشی دادخواست" in html
 

@@ -60,7 +60,7 @@ def front_story(locale: str | None = None) -> PublicStory | None:
             text.summary,
             story.published_on,
             text.body_html,
-            tuple(story.sources or ()),
+            tuple(getattr(text, "sources", None) or story.sources or ()),
             getattr(text, "locale", ORIGINAL),
             story.title,
         )
@@ -122,6 +122,7 @@ def upsert_story_translation(
         summary=meta.get("summary", ""),
         body_markdown=body,
         body_html=render_markdown(body),
+        sources=list(meta.get("sources", [])),
     )
     db.session.add(translation)
     db.session.flush()
