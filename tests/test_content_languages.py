@@ -13,7 +13,7 @@ from campaign.localised import translation_files
 from campaign.petition.models import PetitionTranslation
 from campaign.story.models import StoryTranslation
 from campaign.text import CONTENT_DIR, read_content
-from tests.helpers import SLUG
+from tests.helpers import SLUG, sign
 from tests.test_story import article_paragraphs, visible_text
 
 LANGUAGES = ["en", "fa_AF", "ps"]
@@ -191,3 +191,15 @@ def test_the_seeded_translations_are_shown(app_factory, kind, locale, name):
     html = page(client, path, locale)
     assert meta["title"] in html
     assert 'class="translation-notice"' in html and 'hreflang="en"' in html
+
+
+def test_the_confirmation_email_names_the_petition_in_the_signers_language(
+    client, inbox
+):
+    headers = {"Accept-Language": "fa-AF, en;q=0.5"}
+    assert sign(client, headers=headers, email="dari@example.org").status_code == 303
+    [message] = inbox.to("dari@example.org")
+    assert "عنوان آزمایشی دادخواست" in inbox.text(message)
+    sign(client, email="english@example.org")
+    [english] = inbox.to("english@example.org")
+    assert "No recognition for the Taliban's gender apartheid" in inbox.text(english)
