@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from campaign.cli import seed_content
 from campaign.extensions import db
 from campaign.localised import translation_files
-from campaign.petition.models import PetitionTranslation
+from campaign.petition.models import Petition, PetitionState, PetitionTranslation
 from campaign.story.models import StoryTranslation
 from campaign.text import CONTENT_DIR, read_content
 from tests.helpers import SLUG, sign
@@ -203,3 +203,12 @@ def test_the_confirmation_email_names_the_petition_in_the_signers_language(
     sign(client, email="english@example.org")
     [english] = inbox.to("english@example.org")
     assert "No recognition for the Taliban's gender apartheid" in inbox.text(english)
+
+
+def test_a_closed_petition_says_so_in_its_translation(client):
+    with client.application.app_context():
+        db.session.execute(sa.update(Petition).values(state=PetitionState.CLOSED))
+        db.session.commit()
+    response = sign(client, headers={"Accept-Language": "fa-AF"})
+    assert response.status_code == 409
+    assert "عنوان آزمایشی دادخواست" in response.get_data(as_text=True)

@@ -86,7 +86,8 @@ def sign(slug: str):
             locale=str(get_locale()),
         )
     except services.PetitionClosed:
-        return render_template("petition/closed.html", petition=petition), 409
+        closed = petition_or_404(slug)  # named in the page's language
+        return render_template("petition/closed.html", petition=closed), 409
     return redirect(url_for("petition.check_email", slug=slug), 303)
 
 
