@@ -11,6 +11,7 @@ from campaign import (
     errors,
     http_cache,
     i18n,
+    localised,
     migrations,
     permissions,
     security,
@@ -74,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.register(app)
+    localised.register(app)
     celery_init_app(app)
 
 

@@ -1,30 +1,57 @@
 """``flask campaign …`` commands."""
 
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from campaign.extensions import db
+from campaign.localised import translation_files
 from campaign.organiser import services as organisers
 from campaign.permissions import Role
 from campaign.petition import services as petitions
 from campaign.petition.exports import Filters, SignatureExport, count_rows
 from campaign.petition.models import Petition, SignatureState
-from campaign.story.services import upsert_story
-from campaign.text import read_content
+from campaign.story import services as stories
+from campaign.text import CONTENT_DIR, read_content
 
 group = AppGroup("campaign", help="Manage the campaign.")
 
 
-def seed_content() -> tuple[str, str]:
-    """Load the story and petition content files unless already loaded."""
-    story_meta, story_body = read_content("story.md")
-    story = upsert_story(story_meta, story_body)
-    petition_meta, petition_body = read_content("petition.md")
+def seed_content(content_dir: Path = CONTENT_DIR) -> tuple[str, str]:
+    """Load the story and petition content files, and their translations
+    (``story.<locale>.md``, ``petition.<locale>.md``), unless already loaded."""
+    story_meta, story_body = read_content("story.md", content_dir)
+    story = stories.upsert_story(story_meta, story_body)
+    petition_meta, petition_body = read_content("petition.md", content_dir)
     petition = petitions.upsert_petition(petition_meta, petition_body, story.id)
+    added = []
+    for locale, name in translation_files(content_dir, "story"):
+        meta, body = _translation_of(name, content_dir, story.slug)
+        added.append(stories.upsert_story_translation(story, locale, meta, body))
+    for locale, name in translation_files(content_dir, "petition"):
+        meta, body = _translation_of(name, content_dir, petition.slug)
+        added.append(
+            petitions.upsert_petition_translation(petition, locale, meta, body)
+        )
     db.session.commit()
+    if any(added):
+        stories.forget_front_story(current_app.config["LANGUAGES"])
+        petitions.forget_petition(petition)
     return story.slug, petition.slug
+
+
+def _translation_of(name: str, content_dir: Path, slug: str) -> tuple[dict, str]:
+    """A translation's content file, checked to translate the content ``slug``."""
+    meta, body = read_content(name, content_dir)
+    if meta.get("translation_of") != slug:
+        raise click.ClickException(
+            f"{name} must say translation_of: {slug} (it says "
+            f"{meta.get('translation_of')!r})."
+        )
+    return meta, body
 
 
 @group.command("seed")

@@ -102,11 +102,11 @@ def _is_letter(char: str) -> bool:
     return bool(char) and unicodedata.category(char)[0] in "LM"
 
 
-def read_content(name: str) -> tuple[dict, str]:
+def read_content(name: str, content_dir: Path = CONTENT_DIR) -> tuple[dict, str]:
     """Split a content file into its YAML front matter and Markdown body."""
     import yaml  # only seeding reads content files
 
-    text = (CONTENT_DIR / name).read_text(encoding="utf-8")
+    text = (content_dir / name).read_text(encoding="utf-8")
     _, front, body = text.split("---\n", 2)
     return yaml.safe_load(front), body.strip() + "\n"
 

@@ -6,11 +6,13 @@ import sqlalchemy as sa
 
 from campaign.audit import record
 from campaign.extensions import db
+from campaign.localised import ORIGINAL
 from campaign.mailing.ledger import outstanding, progress, settle_all
 from campaign.mailing.models import (
     Audience,
     Broadcast,
     BroadcastState,
+    BroadcastVersion,
     Delivery,
     DeliveryState,
     Subscriber,
@@ -37,8 +39,15 @@ def get_broadcast(broadcast_id: int) -> Broadcast | None:
     return db.session.get(Broadcast, broadcast_id)
 
 
-def save_draft(broadcast: Broadcast | None, organiser, **fields) -> Broadcast:
-    """Create or edit a draft: subject, body, audience (and its petition)."""
+def save_draft(
+    broadcast: Broadcast | None,
+    organiser,
+    versions: dict[str, tuple[str, str] | None] | None = None,
+    **fields,
+) -> Broadcast:
+    """Create or edit a draft: subject, body, audience (and its petition), and
+    ``versions``: ``{locale: (subject, body)}`` for other languages, None to
+    drop one (a language without a version gets the English original)."""
     if broadcast is None:
         broadcast = Broadcast(created_by_id=organiser.id)
         db.session.add(broadcast)
@@ -46,14 +55,46 @@ def save_draft(broadcast: Broadcast | None, organiser, **fields) -> Broadcast:
         raise NotEditable
     for name, value in fields.items():
         setattr(broadcast, name, value)
+    if versions is not None:
+        _set_versions(broadcast, versions)
     if broadcast.audience is not Audience.PETITION:
         broadcast.petition_id = None
     broadcast.state = BroadcastState.DRAFT
     broadcast.send_at = None
     db.session.flush()
-    record(organiser, "broadcast.save", f"broadcast {broadcast.id}")
+    detail = f"broadcast {broadcast.id}"
+    if broadcast.versions:
+        detail += f" (also in {', '.join(v.locale for v in broadcast.versions)})"
+    record(organiser, "broadcast.save", detail)
     db.session.commit()
     return broadcast
+
+
+def _set_versions(broadcast: Broadcast, versions: dict) -> None:
+    """Write, change or drop the named other-language versions."""
+    kept = {version.locale: version for version in broadcast.versions}
+    for locale, text in versions.items():
+        version = kept.get(locale)
+        if text is None:
+            if version is not None:
+                broadcast.versions.remove(version)
+            continue
+        subject, body = text
+        if version is None:
+            broadcast.versions.append(
+                BroadcastVersion(locale=locale, subject=subject, body_markdown=body)
+            )
+        else:
+            version.subject, version.body_markdown = subject, body
+
+
+def version_for(broadcast: Broadcast, locale: str) -> tuple[str, str, str]:
+    """``(locale, subject, body)`` of the version a reader of ``locale`` gets:
+    theirs if the broadcast has one, else the English original."""
+    for version in broadcast.versions:
+        if version.locale == locale:
+            return version.locale, version.subject, version.body_markdown
+    return ORIGINAL, broadcast.subject, broadcast.body_markdown
 
 
 def audience_filter(audience: Audience, petition_id: int | None) -> list:

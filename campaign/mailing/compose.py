@@ -5,7 +5,8 @@ milliseconds, more than an SMTP round trip to a local relay. A broadcast is
 therefore rendered once with a placeholder where each recipient's unsubscribe
 token goes; each copy is then the shared headers plus the recipient's own
 (To, Message-ID, List-Unsubscribe) and the two bodies with the token filled
-in, quoted-printable encoded by the C codec.
+in, quoted-printable encoded by the C codec. A broadcast written in several
+languages is rendered once per language (``BroadcastMessages``).
 """
 
 import binascii
@@ -14,16 +15,27 @@ from email.header import Header
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 
 from campaign.config import localised
+from campaign.localised import ORIGINAL
 from campaign.mailing.links import list_headers, preferences_url, unsubscribe_url
 from campaign.text import render_markdown
 
 PLACEHOLDER = "0TOKEN0"  # survives Markdown, Jinja escaping and URL building
 
 
-def render_bodies(subject: str, body_markdown: str, token: str) -> tuple[str, str]:
-    """The plain-text and HTML bodies of a broadcast, for one token."""
+def render_bodies(
+    subject: str, body_markdown: str, token: str, locale: str = ORIGINAL
+) -> tuple[str, str]:
+    """The plain-text and HTML bodies of a broadcast, for one token, in the
+    language the text is written in (the footer's words, ``lang`` and ``dir``)."""
+    with force_locale(locale):
+        return _render_bodies(subject, body_markdown, token)
+
+
+def _render_bodies(subject: str, body_markdown: str, token: str) -> tuple[str, str]:
+    """The two bodies, in the current locale."""
     context = {
         "subject": subject,
         "body_text": body_markdown,
@@ -73,11 +85,13 @@ class EncodedBody:
 class BulkMessage:
     """One broadcast, ready to be turned into each recipient's bytes."""
 
-    def __init__(self, subject: str, body_markdown: str):
+    def __init__(self, subject: str, body_markdown: str, locale: str = ORIGINAL):
         """Render the bodies and the shared headers once."""
         config = current_app.config
         name, self.sender = parseaddr(config["MAIL_DEFAULT_SENDER"])
-        self.text, self.html = render_bodies(subject, body_markdown, PLACEHOLDER)
+        self.text, self.html = render_bodies(
+            subject, body_markdown, PLACEHOLDER, locale
+        )
         self.encoded_text = EncodedBody(self.text)
         self.encoded_html = EncodedBody(self.html)
         self.boundary = f"=_{uuid.uuid4().hex}"
@@ -120,3 +134,25 @@ class BulkMessage:
                 b"\r\n--" + boundary + b"--\r\n",
             )
         )
+
+
+class BroadcastMessages:
+    """A broadcast's message in each language it has a version in, rendered
+    once each before sending; a reader of another language gets English."""
+
+    def __init__(self, broadcast, subject_format: str = "%s"):
+        """Render the English original and every other-language version."""
+        self.messages = {
+            ORIGINAL: BulkMessage(
+                subject_format % broadcast.subject, broadcast.body_markdown
+            )
+        }
+        for version in broadcast.versions:
+            self.messages[version.locale] = BulkMessage(
+                subject_format % version.subject, version.body_markdown, version.locale
+            )
+        self.sender = self.messages[ORIGINAL].sender
+
+    def for_locale(self, locale: str) -> BulkMessage:
+        """The message a reader of ``locale`` gets."""
+        return self.messages.get(locale) or self.messages[ORIGINAL]

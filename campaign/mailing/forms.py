@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     EmailField,
+    Form,
+    FormField,
     HiddenField,
     SelectChoice,
     SelectField,
@@ -29,6 +31,7 @@ from campaign.forms import (
     strip,
     valid_email,
 )
+from campaign.localised import lang_and_dir, language_name
 from campaign.models import now_utc
 
 # What people agree to, word for word; the consent record keeps the text.
@@ -81,6 +84,101 @@ class BroadcastForm(FlaskForm):
     audience = SelectField(
         _l("Send to"), choices=[], invalid_choice_message=BAD_CHOICE
     )  # choices: every subscriber, or one petition's (views.py)
+
+    def versions(self) -> dict[str, "FormField"]:
+        """The optional version for each other language, by locale."""
+        return {
+            name.removeprefix("version_"): field
+            for name, field in self._fields.items()
+            if name.startswith("version_")
+        }
+
+    def fill_versions(self, broadcast) -> None:
+        """Show a saved broadcast's other-language versions in their fields."""
+        saved = {version.locale: version for version in broadcast.versions}
+        for locale, field in self.versions().items():
+            if locale in saved:
+                field.form.subject.data = saved[locale].subject
+                field.form.body_markdown.data = saved[locale].body_markdown
+
+    def version_data(self) -> dict[str, tuple[str, str] | None]:
+        """``{locale: (subject, body)}`` for each language offered; None where
+        both were left empty (no version: English goes to those readers)."""
+        return {
+            locale: (field.form.subject.data, field.form.body_markdown.data)
+            if field.form.subject.data
+            else None
+            for locale, field in self.versions().items()
+        }
+
+
+class VersionForm(Form):
+    """A broadcast's subject and text in one more language: both, or neither
+    (the fields come from ``version_form``, marked with the language)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        """Each field's rules, and a subject exactly when there is a message."""
+        valid = super().validate(extra_validators)
+        if bool(self.subject.data) != bool(self.body_markdown.data):
+            empty = self.body_markdown if self.subject.data else self.subject
+            empty.errors = [*empty.errors, BOTH_OR_NEITHER]
+            return False
+        return valid
+
+
+BOTH_OR_NEITHER = _l(
+    "Write both the subject and the message in this language, or leave both empty."
+)
+
+
+def version_form(code: str) -> type[VersionForm]:
+    """The version fields for language ``code``, with its ``lang`` and ``dir``."""
+    attributes = lang_and_dir(code)
+
+    class Version(VersionForm):
+        subject = StringField(
+            _l("Subject"),
+            filters=[strip],
+            validators=[
+                Length(
+                    max=200, message=_l("The subject can be at most 200 characters.")
+                ),
+                plain_text,
+            ],
+            render_kw=attributes,
+        )
+        body_markdown = TextAreaField(
+            _l("Message (Markdown)"),
+            filters=[strip],
+            validators=[
+                Length(
+                    max=50_000,
+                    message=_l("The message can be at most 50,000 characters."),
+                ),
+            ],
+            render_kw={"rows": 12, **attributes},
+        )
+
+    return Version
+
+
+def broadcast_form(languages: list[str], **kwargs) -> BroadcastForm:
+    """The broadcast form with an optional version for each of ``languages``
+    (the site's languages other than English)."""
+
+    class LocalisedBroadcastForm(BroadcastForm):
+        pass
+
+    for code in languages:
+        field = FormField(version_form(code), label=language_name(code))
+        setattr(LocalisedBroadcastForm, f"version_{code}", field)
+    return LocalisedBroadcastForm(**kwargs)
+
+
+class TestCopyForm(FlaskForm):
+    """Which version of a broadcast to send the organiser as a test."""
+
+    locale = HiddenField("", default="en")
 
 
 class ScheduleForm(FlaskForm):

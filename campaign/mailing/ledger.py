@@ -91,6 +91,7 @@ class Recipient:
     delivery_id: int
     email: str
     token: str
+    locale: str = "en"  # which version of the broadcast they get
 
 
 def claim(broadcast_id: int, limit: int, after: int = 0) -> tuple[str, list[Recipient]]:
@@ -145,7 +146,13 @@ def claim(broadcast_id: int, limit: int, after: int = 0) -> tuple[str, list[Reci
     )
     db.session.commit()
     rows = db.session.execute(
-        sa.select(Delivery.id, Subscriber.email, Subscriber.token, Subscriber.state)
+        sa.select(
+            Delivery.id,
+            Subscriber.email,
+            Subscriber.token,
+            Subscriber.locale,
+            Subscriber.state,
+        )
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
         .where(Delivery.id.between(first, last), Delivery.claim == token)
         .order_by(Delivery.id)
@@ -155,7 +162,7 @@ def claim(broadcast_id: int, limit: int, after: int = 0) -> tuple[str, list[Reci
         _finish(token, gone, DeliveryState.SKIPPED)
         db.session.commit()
     recipients = [
-        Recipient(row.id, row.email, row.token)
+        Recipient(row.id, row.email, row.token, row.locale)
         for row in rows
         if row.state is SubscriberState.SUBSCRIBED
     ]

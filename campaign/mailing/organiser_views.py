@@ -20,9 +20,20 @@ from wtforms import SelectChoice
 from campaign.audit import audit
 from campaign.errors import render_error
 from campaign.forms import render_form
+from campaign.localised import (
+    ORIGINAL,
+    lang_and_dir,
+    language_name,
+    other_languages,
+)
 from campaign.mailing import broadcasts, services
 from campaign.mailing.compose import render_bodies
-from campaign.mailing.forms import BounceForm, BroadcastForm, ScheduleForm
+from campaign.mailing.forms import (
+    BounceForm,
+    ScheduleForm,
+    TestCopyForm,
+    broadcast_form,
+)
 from campaign.mailing.models import Audience
 from campaign.permissions import Role, requires
 from campaign.petition.services import all_petitions, get_petition
@@ -79,14 +90,26 @@ def render_index(bounce_form: BounceForm, status: int = 200):
     ), status
 
 
+def previews(broadcast) -> list[dict]:
+    """The email of each version: English first, then the other languages."""
+    shown = [(ORIGINAL, broadcast.subject, broadcast.body_markdown)]
+    shown += [(v.locale, v.subject, v.body_markdown) for v in broadcast.versions]
+    result = []
+    for locale, subject, body in shown:
+        text, html = render_bodies(subject, body, "preview", locale)
+        result.append(
+            {"locale": locale, "language": language_name(locale), "subject": subject}
+            | {"text": text, "html": html, "attributes": lang_and_dir(locale)}
+        )
+    return result
+
+
 def render_show(broadcast, schedule_form: ScheduleForm, status: int = 200):
     """A broadcast's page: preview, audience, actions, progress."""
-    text, html = render_bodies(broadcast.subject, broadcast.body_markdown, "preview")
     return render_template(
         "mailing/organiser/show.html",
         broadcast=broadcast,
-        preview_text=text,
-        preview_html=html,
+        previews=previews(broadcast),
         # Counted only while it can still change (the page shows it then).
         reach=broadcasts.audience_size(broadcast.audience, broadcast.petition_id)
         if broadcast.state in broadcasts.EDITABLE
@@ -109,15 +132,17 @@ def index():
 def edit(broadcast_id: int | None = None):
     """Write or change a draft."""
     broadcast = broadcast_or_404(broadcast_id) if broadcast_id else None
-    form = BroadcastForm(obj=broadcast)
+    form = broadcast_form(other_languages(), obj=broadcast)
     form.audience.choices = audience_choices()
     if broadcast and not form.is_submitted():
         petition = broadcast.petition
         form.audience.data = f"petition:{petition.slug}" if petition else "subscribers"
+        form.fill_versions(broadcast)
     if form.validate_on_submit():
         saved = broadcasts.save_draft(
             broadcast,
             current_user,
+            versions=form.version_data(),
             subject=form.subject.data,
             body_markdown=form.body_markdown.data,
             **audience_fields(form.audience.data),
@@ -143,12 +168,16 @@ def progress(broadcast_id: int):
 @bp.post("/<int:broadcast_id>/test")
 @requires(Role.EDITOR)
 def test_copy(broadcast_id: int):
-    """Email the organiser a copy marked as a test."""
+    """Email the organiser a copy marked as a test (of one language's version)."""
     from campaign.mailing.tasks import send_test_copy  # Celery, on first use
 
     broadcast = broadcast_or_404(broadcast_id)
-    audit(current_user, "broadcast.test", f"broadcast {broadcast.id}")
-    if enqueue(send_test_copy, broadcast.id, current_user.email):
+    locale = TestCopyForm().locale.data or ORIGINAL
+    detail = f"broadcast {broadcast.id}" + (
+        f" ({locale})" if locale != ORIGINAL else ""
+    )
+    audit(current_user, "broadcast.test", detail)
+    if enqueue(send_test_copy, broadcast.id, current_user.email, locale):
         flash(_("A test copy is on its way to %(email)s.", email=current_user.email))
     return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
 

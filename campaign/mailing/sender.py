@@ -22,7 +22,7 @@ from campaign.email import raw_sending
 from campaign.extensions import limiter
 from campaign.mailing import ledger
 from campaign.mailing.broadcasts import finish_if_done, get_broadcast
-from campaign.mailing.compose import BulkMessage
+from campaign.mailing.compose import BroadcastMessages
 from campaign.mailing.models import BroadcastState
 from campaign.outbox import TEMPORARY
 
@@ -86,7 +86,7 @@ def send_broadcast(broadcast_id: int, on_progress: Callable[[int], None] = None)
     if broadcast is None or broadcast.state is not BroadcastState.SENDING:
         return 0
     ledger.recover_stale(broadcast_id)
-    message = BulkMessage(broadcast.subject, broadcast.body_markdown)
+    message = BroadcastMessages(broadcast)  # each reader's language, else English
     throttle = Throttle(current_app.config["BROADCAST_RATE"])
     batch_size = current_app.config["BROADCAST_BATCH_SIZE"]
     sent = 0
@@ -191,11 +191,12 @@ def _send_batch(message, claim, batch, throttle, on_progress, background) -> int
 def _send_one(send, message, claim: str, recipient, throttle) -> bool:
     """Hand one copy to SMTP; record a refusal; say whether it was accepted."""
     throttle.wait()
+    version = message.for_locale(recipient.locale)
     try:
         send(
-            message.sender,
+            version.sender,
             recipient.email,
-            message.for_recipient(recipient.email, recipient.token),
+            version.for_recipient(recipient.email, recipient.token),
         )
     except smtplib.SMTPRecipientsRefused as error:
         code, reply = next(iter(error.recipients.values()))

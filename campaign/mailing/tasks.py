@@ -6,7 +6,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from campaign.email import build_message, raw_sending
-from campaign.mailing.broadcasts import due_to_start, get_broadcast, in_progress, start
+from campaign.mailing.broadcasts import (
+    due_to_start,
+    get_broadcast,
+    in_progress,
+    start,
+    version_for,
+)
 from campaign.mailing.compose import BulkMessage
 from campaign.mailing.links import confirm_url, preferences_url
 from campaign.mailing.models import Subscriber, SubscriberNotice
@@ -75,12 +81,15 @@ def resume_broadcasts() -> int:
 
 
 @shared_task
-def send_test_copy(broadcast_id: int, email: str) -> None:
-    """Send an organiser a preview copy of a broadcast, marked as a test."""
+def send_test_copy(broadcast_id: int, email: str, locale: str = "en") -> None:
+    """Send an organiser a preview copy of a broadcast, marked as a test: the
+    version readers of ``locale`` would get."""
     broadcast = get_broadcast(broadcast_id)
     if broadcast is None:
         return
-    subject = _("[Test] %(subject)s", subject=broadcast.subject)
-    message = BulkMessage(subject, broadcast.body_markdown)
+    locale, subject, body = version_for(broadcast, locale)
+    with force_locale(locale):
+        subject = _("[Test] %(subject)s", subject=subject)
+    message = BulkMessage(subject, body, locale)
     with raw_sending() as send:
         send(message.sender, email, message.for_recipient(email, "test-copy"))

@@ -20,6 +20,7 @@ from campaign.audit import record
 from campaign.caching import remember
 from campaign.extensions import cache, db
 from campaign.http_cache import pages_changed
+from campaign.localised import ORIGINAL, page_locale
 from campaign.models import insert_for, now_utc
 from campaign.petition.models import (
     PETITION_WORDING,
@@ -27,6 +28,7 @@ from campaign.petition.models import (
     Notice,
     Petition,
     PetitionState,
+    PetitionTranslation,
     Signature,
     SignatureState,
 )
@@ -56,7 +58,11 @@ class PetitionRef:
 @dataclass(frozen=True)
 class PublicPetition:
     """What the public pages show of a petition; it changes only when an
-    organiser edits, so it is cached rather than read on every view."""
+    organiser edits, so it is cached rather than read on every view.
+
+    ``locale`` is the language of the words (a translation's, or "en");
+    ``original_title`` the English title a translation links to.
+    """
 
     id: int
     slug: str
@@ -66,19 +72,31 @@ class PublicPetition:
     body_html: str
     is_open: bool
     story_id: int | None
+    locale: str = ORIGINAL
+    original_title: str = ""
+
+    @property
+    def is_translation(self) -> bool:
+        """Whether the words are a translation rather than the English original."""
+        return self.locale != ORIGINAL
 
     @classmethod
-    def of(cls, petition: Petition) -> "PublicPetition":
-        """The public facts of a loaded petition."""
+    def of(
+        cls, petition: Petition, translation: PetitionTranslation | None = None
+    ) -> "PublicPetition":
+        """The public facts of a loaded petition, in a translation's words."""
+        text = translation or petition
         return cls(
             petition.id,
             petition.slug,
-            petition.title,
-            petition.target,
+            text.title,
+            text.target,
             petition.goal,
-            petition.body_html,
+            text.body_html,
             petition.is_open,
             petition.story_id,
+            translation.locale if translation else ORIGINAL,
+            petition.title,
         )
 
 
@@ -318,9 +336,9 @@ def _signers_key(petition_id: int) -> str:
     return f"petition-signers/{petition_id}"
 
 
-def _public_key(slug: str) -> str:
-    """Cache key of a petition's public facts."""
-    return f"petition-public/{slug}"
+def _public_key(slug: str, locale: str) -> str:
+    """Cache key of a petition's public facts in one language."""
+    return f"petition-public/{slug}/{locale}"
 
 
 def _story_petition_key(story_id: int) -> str:
@@ -420,14 +438,39 @@ def get_petition(slug: str) -> Petition | None:
     return db.session.scalar(sa.select(Petition).filter_by(slug=slug))
 
 
-def public_petition(slug: str) -> PublicPetition | None:
-    """The public facts of the petition with this slug (cached)."""
+def public_petition(slug: str, locale: str | None = None) -> PublicPetition | None:
+    """The public facts of the petition with this slug, in the page's language
+    or in English where it has no translation (cached per locale)."""
+    locale = locale or page_locale()
 
     def load() -> PublicPetition | None:
         petition = get_petition(slug)
-        return PublicPetition.of(petition) if petition else None
+        if petition is None:
+            return None
+        return PublicPetition.of(petition, petition_translation(petition.id, locale))
 
-    return remember(_public_key(slug), load)
+    return remember(_public_key(slug, locale), load)
+
+
+def petition_translation(petition_id: int, locale: str) -> PetitionTranslation | None:
+    """The petition's translation into ``locale``, if it has one (never English)."""
+    if locale == ORIGINAL:
+        return None
+    return db.session.scalar(
+        sa.select(PetitionTranslation).filter_by(petition_id=petition_id, locale=locale)
+    )
+
+
+def forget_petition(petition: Petition) -> None:
+    """Drop what is cached of a petition's public facts, in every language, and
+    the pages that show them."""
+    languages = current_app.config["LANGUAGES"]
+    keys = [_ref_key(petition.slug)]
+    keys += [_public_key(petition.slug, locale) for locale in languages]
+    if petition.story_id is not None:  # closing one may bring another forward
+        keys.append(_story_petition_key(petition.story_id))
+    cache.delete_many(*keys)
+    pages_changed()
 
 
 def petition_for_story(story_id: int) -> PublicPetition | None:
@@ -459,11 +502,7 @@ def update_petition(petition: Petition, organiser, **fields) -> Petition:
         detail += f" (now {petition.state.value})"
     record(organiser, "edit-petition", detail)
     db.session.commit()
-    keys = [_ref_key(petition.slug), _public_key(petition.slug)]
-    if petition.story_id is not None:  # closing one may bring another forward
-        keys.append(_story_petition_key(petition.story_id))
-    cache.delete_many(*keys)
-    pages_changed()
+    forget_petition(petition)
     return petition
 
 
@@ -483,3 +522,23 @@ def upsert_petition(meta: dict, body: str, story_id: int | None) -> Petition:
         db.session.add(petition)
         db.session.flush()
     return petition
+
+
+def upsert_petition_translation(
+    petition: Petition, locale: str, meta: dict, body: str
+) -> PetitionTranslation | None:
+    """Create the petition's translation from content, or leave an existing
+    one as it is; return it only when it was created."""
+    if petition_translation(petition.id, locale) is not None:
+        return None
+    translation = PetitionTranslation(
+        petition_id=petition.id,
+        locale=locale,
+        title=meta["title"],
+        target=meta["target"],
+        body_markdown=body,
+        body_html=render_markdown(body),
+    )
+    db.session.add(translation)
+    db.session.flush()
+    return translation

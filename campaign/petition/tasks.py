@@ -8,6 +8,7 @@ from campaign.email import build_message
 from campaign.outbox import Kicker, send_due
 from campaign.petition import notices
 from campaign.petition.models import Notice, Signature
+from campaign.petition.services import PublicPetition, petition_translation
 from campaign.petition.tokens import confirmation_token
 from campaign.text import first_name
 from campaign.urls import external_url
@@ -31,15 +32,17 @@ def send_due_notices() -> int:
 
 
 def _message(signature: Signature):
-    """The email due to this signer, in the language they signed in."""
+    """The email due to this signer, in the language they signed in (the
+    petition named in its words there, if it has them)."""
     petition = signature.petition
+    translation = petition_translation(petition.id, signature.locale)
     with force_locale(signature.locale):
         return build_message(
             signature.email,
             SUBJECTS[signature.notice](),
             f"petition/{signature.notice.value}",
             name=first_name(signature.name),
-            petition=petition,
+            petition=PublicPetition.of(petition, translation),
             petition_url=external_url("petition.show", slug=petition.slug),
             confirm_url=external_url(
                 "petition.confirm",

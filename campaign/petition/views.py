@@ -87,7 +87,8 @@ def sign(slug: str):
             locale=str(get_locale()),
         )
     except services.PetitionClosed:
-        return render_template("petition/closed.html", petition=petition), 409
+        closed = petition_or_404(slug)  # named in the page's language
+        return render_template("petition/closed.html", petition=closed), 409
     return redirect(url_for("petition.check_email", slug=slug), 303)
 
 
@@ -95,7 +96,7 @@ def sign(slug: str):
 @public_page
 def check_email(slug: str):
     """Ask the signer to click the link we emailed."""
-    return render_template("petition/check_email.html", petition=ref_or_404(slug))
+    return render_template("petition/check_email.html", petition=petition_or_404(slug))
 
 
 @bp.get("/<slug>/confirm/<token>")

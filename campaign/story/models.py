@@ -39,5 +39,9 @@ class StoryTranslation(TimestampMixin, db.Model):
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
+    # The sources' names as this language writes them (empty: the original's).
+    sources: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=list, server_default="[]"
+    )
 
     story = relationship("Story")
