@@ -378,7 +378,12 @@ def test_progress_toward_the_goal(client, inbox):
 
 def test_count_json_is_public_and_cacheable(client):
     response = client.get(f"/petitions/{SLUG}/count.json")
-    assert response.get_json() == {"slug": SLUG, "count": 0, "goal": 10000}
+    assert response.get_json() == {
+        "slug": SLUG,
+        "count": 0,
+        "count_text": "0",
+        "goal": 10000,
+    }
     assert response.cache_control.public and response.cache_control.max_age == 10
     assert "Set-Cookie" not in response.headers
 
