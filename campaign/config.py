@@ -53,9 +53,11 @@ class Config:
     # Words every page shows (see ``localised``): the defaults are messages,
     # translated in each catalogue; SITE_NAME_FA_AF and the like give one
     # language the operator's own words.
+    # TRANSLATORS: the site's name, in every page's header and title and emails.
     SITE_NAME = N_("Stand with Afghan Women")
     SITE_NAME_FA_AF: str | None = None
     SITE_NAME_PS: str | None = None
+    # TRANSLATORS: the donate banner's link, on every page.
     DONATE_BANNER = N_("Support the ERA")
     DONATE_BANNER_FA_AF: str | None = None
     DONATE_BANNER_PS: str | None = None

@@ -31,9 +31,9 @@ from campaign.petition.models import SignatureState
 ROOT = Path(__file__).parents[1]
 TEMPLATES = ROOT / "templates"
 
-# Proper names a reader sees as they are in every language: the share links'
-# service names and the "Support the ERA" campaign's acronym are brands, not
-# words to translate.
+# Proper names a reader sees as they are in every language: the share links
+# name the services, whose brands are written the same in Dari and Pashto
+# (and whose own apps show them so).
 PROPER_NAMES = {"WhatsApp", "Telegram", "X", "Facebook"}
 # Attributes a reader sees or hears (a screen reader reads aria-label).
 VISIBLE_ATTRIBUTES = {"title", "alt", "placeholder", "aria-label", "label"}
