@@ -50,7 +50,7 @@ def instance_secret_key(instance_path: str) -> str:
 class Config:
     """Defaults shared by every environment."""
 
-    # Words every page shows (see ``localised``): the defaults are messages,
+    # Words every page shows (see ``site_text``): the defaults are messages,
     # translated in each catalogue; SITE_NAME_FA_AF and the like give one
     # language the operator's own words.
     # TRANSLATORS: the site's name, in every page's header and title and emails.
@@ -302,7 +302,7 @@ REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 REDIS_CACHE_NAMES = {"RedisCache", "redis", "flask_caching.backends.RedisCache"}
 
 
-def localised(name: str) -> str:
+def site_text(name: str) -> str:
     """A setting readers see (``SITE_NAME``, ``DONATE_BANNER``) in the current
     language: the operator's words for it (``SITE_NAME_PS``), else the default
     translated, else the operator's words as set, which are not a message."""

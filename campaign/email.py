@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_mail import Message
 
-from campaign.config import localised
+from campaign.config import site_text
 from campaign.extensions import mail
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ LINK = re.compile(r"""https?://[^\s<>"']+""")  # up to a quote or tag too
 
 def build_message(to: str, subject: str, template: str, **context) -> Message:
     """Render ``email/<template>.txt`` and ``.html`` into one message."""
-    context.setdefault("site_name", localised("SITE_NAME"))
+    context.setdefault("site_name", site_text("SITE_NAME"))
     return Message(
         subject=subject,
         recipients=[to],

@@ -76,7 +76,9 @@ def text_outside_gettext(source: str) -> str:
         if kind == "data" and not in_trans and not in_class:
             out.write(value)
         elif kind in {"variable_begin", "block_begin"} or (kind == "data" and in_trans):
-            out.write(HOLE)
+            # Spaced, so a hole inside a tag (<p{{ attrs }}>) reads as an
+            # attribute and one in text as a word of its own.
+            out.write(f" {HOLE} ")
     return out.getvalue()
 
 
@@ -164,6 +166,7 @@ def test_templates_show_no_text_outside_gettext(path):
         ("<p>{% trans n=1 %}{{ n }} one{% pluralize %}{{ n }} many{% endtrans %}", []),
         ("<a href='{{ u }}'>WhatsApp</a><script>let copy = 'Copy';</script>", []),
         ("{# a comment #}<b>{{ x }}</b> &middot; 42", []),
+        ("<p{{ attrs }}>{{ x }}</p><span{{ a }}>Bare</span>", ["Bare"]),
     ],
 )
 def test_the_check_finds_bare_text(tmp_path, source, found):

@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from campaign.config import localised
+from campaign.config import site_text
 from campaign.donate import stripe_api
 from campaign.donate.models import DonationKind
 from campaign.extensions import db
@@ -170,7 +170,7 @@ def start_checkout(
 
 def checkout_params(minor: int, kind: DonationKind, metadata: dict, email) -> dict:
     """The Checkout Session's parameters: one line, the gift itself."""
-    site = localised("SITE_NAME")
+    site = site_text("SITE_NAME")
     price = {
         "currency": currency(),
         "unit_amount": minor,

@@ -9,7 +9,7 @@ from babel import Locale
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import get_locale
 
-from campaign.config import localised
+from campaign.config import site_text
 from campaign.forms import country_name, pristine_once
 from campaign.http_cache import is_public
 from campaign.i18n import numbers, views
@@ -117,6 +117,6 @@ def register(app: Flask) -> None:
     def site_settings() -> dict:
         """Settings every page shows."""
         return {
-            "site_name": localised("SITE_NAME"),
-            "donate_banner": localised("DONATE_BANNER"),
+            "site_name": site_text("SITE_NAME"),
+            "donate_banner": site_text("DONATE_BANNER"),
         }

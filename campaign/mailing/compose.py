@@ -17,7 +17,7 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from campaign.config import localised
+from campaign.config import site_text
 from campaign.localised import ORIGINAL
 from campaign.mailing.links import list_headers, preferences_url, unsubscribe_url
 from campaign.text import render_markdown
@@ -42,7 +42,7 @@ def _render_bodies(subject: str, body_markdown: str, token: str) -> tuple[str, s
         "body_html": render_markdown(body_markdown),
         "unsubscribe_url": unsubscribe_url(token),
         "preferences_url": preferences_url(token),
-        "site_name": localised("SITE_NAME"),
+        "site_name": site_text("SITE_NAME"),
     }
     return (
         render_template("email/mailing/broadcast.txt", **context),
