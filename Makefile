@@ -59,12 +59,14 @@ messages: install
 
 # Bring each catalogue in line with the .pot, then compile them. Messages no
 # longer used are dropped (--ignore-obsolete), so no stale "#~" entries linger
-# for translators to puzzle over; git keeps the old words. Changed ones come
-# back fuzzy, for a translator to check.
+# for translators to puzzle over; git keeps the old words. A changed message
+# comes back empty, not as a fuzzy guess (--no-fuzzy-matching): the guess keeps
+# the old placeholders, which pybabel compile (and so the install) refuses.
 translations: messages
 	for locale in $(LOCALES); do \
 	  $(BIN)/pybabel update -i campaign/messages.pot -d campaign/translations \
-	    -l $$locale --init-missing --ignore-obsolete || exit 1; \
+	    -l $$locale --init-missing --ignore-obsolete --no-fuzzy-matching \
+	    || exit 1; \
 	done
 	$(BIN)/pybabel compile -d campaign/translations --statistics
 
