@@ -138,9 +138,6 @@ def untranslated(path: Path) -> list[str]:
             for line in text.splitlines()
             if has_words(line)
         ]
-    # An expression written straight after a tag's name (<strong{{ attrs }}>)
-    # stands for attributes: keep it inside the tag.
-    text = re.sub(r"(<[a-zA-Z][\w-]*)" + HOLE, r"\1 " + HOLE, text)
     finder = TextFinder()
     finder.feed(text)
     finder.close()
