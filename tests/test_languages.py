@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from campaign.extensions import db
 from campaign.mailing.models import Subscriber
+from campaign.permissions import Role
 from campaign.petition.models import Signature
 from tests.donate_helpers import (
     ATTEMPT,
@@ -27,7 +28,9 @@ from tests.donate_helpers import (
 )
 from tests.helpers import SLUG, csrf_token, sign
 from tests.stripe_standin import running
-from tests.test_organiser import PASSWORD, add_organiser
+from tests.test_broadcast_languages import written
+from tests.test_broadcasts import add_subscribers, send_now
+from tests.test_organiser import PASSWORD, add_organiser, log_in
 
 BASE = "http://campaign.test"
 OPENINGS = {
@@ -421,3 +424,25 @@ def test_a_gift_in_no_language_of_ours_is_receipted_in_english(
     assert donation.locale == "en"
     [message] = inbox.to("donor@example.org")
     assert message["Subject"] == "Thank you for your donation"
+
+
+def test_a_dari_broadcast_links_to_dari_pages(app, inbox):
+    add_subscribers(app, ["dari@example.org"])
+    with app.app_context():
+        db.session.execute(
+            sa.update(Subscriber)
+            .filter_by(email="dari@example.org")
+            .values(locale="fa_AF")
+        )
+        db.session.commit()
+    editor = app.test_client()
+    add_organiser(app, role=Role.EDITOR)
+    assert log_in(editor).status_code == 302
+    broadcast_id = written(editor, fa_AF=("خبر تازه", "سلام!"))
+    assert send_now(editor, broadcast_id).status_code == 302
+    [message] = inbox.to("dari@example.org")
+    links = re.findall(r"https?://[^\s<>\"']+", inbox.text(message))
+    links += re.findall(r"<(https?://[^>]+)>", message["List-Unsubscribe"])
+    assert any("/unsubscribe/" in link for link in links)
+    for link in links:
+        assert link.startswith(f"{BASE}/fa/"), link
