@@ -1,6 +1,6 @@
 """Three languages, each at its own URLs: /fa/… (Dari) and /ps/… (Pashto)
 beside English, the switcher, the remembered choice and email in the signer's
-language. Until every text is translated these check structure, not words."""
+language (receipts too). They check structure, not words."""
 
 import re
 from html.parser import HTMLParser
@@ -13,9 +13,24 @@ from flask_babel import gettext as _
 
 from campaign.extensions import db
 from campaign.mailing.models import Subscriber
+from campaign.permissions import Role
 from campaign.petition.models import Signature
+from tests.donate_helpers import (
+    ATTEMPT,
+    CAMPAIGN,
+    checkout_session,
+    deliver,
+    event,
+    invoice,
+    rows,
+    stripe_config,
+    subscription_session,
+)
 from tests.helpers import SLUG, csrf_token, sign
-from tests.test_organiser import PASSWORD, add_organiser
+from tests.stripe_standin import running
+from tests.test_broadcast_languages import written
+from tests.test_broadcasts import add_subscribers, send_now
+from tests.test_organiser import PASSWORD, add_organiser, log_in
 
 BASE = "http://campaign.test"
 OPENINGS = {
@@ -329,3 +344,105 @@ def test_signing_from_a_language_page_is_same_origin(client):
         headers={"Origin": BASE},
     )
     assert response.status_code == 303
+
+
+@pytest.fixture
+def standin():
+    """The local stand-in for Stripe's API."""
+    with running() as server:
+        yield server
+
+
+def receipt_in(app, inbox, email: str, locale: str, prefix: str):
+    """The one receipt sent to ``email``: in ``locale``, its links under ``prefix``."""
+    [message] = inbox.to(email)[-1:]
+    with app.app_context(), force_locale(locale):
+        subject = _("Thank you for your donation")
+    assert message["Subject"] == subject != "Thank you for your donation"
+    html = message.get_body(("html",)).get_content()
+    assert OPENINGS[prefix] in html
+    links = re.findall(r"https?://\S+", inbox.text(message))
+    assert links
+    for link in links:
+        assert link.startswith(f"{BASE}{prefix}/"), link
+    return message
+
+
+def test_a_gift_from_a_pashto_page_is_receipted_in_pashto(app_factory, standin, inbox):
+    app = app_factory(**stripe_config(standin))
+    client = app.test_client()
+    form = client.get("/ps/donate").get_data(as_text=True)
+    response = client.post(
+        "/ps/donate/checkout",
+        data={
+            "attempt": ATTEMPT.search(form).group(1),
+            "source": "banner",
+            "amount": "25",
+            "frequency": "one_off",
+        },
+    )
+    assert response.status_code == 303
+    [call] = standin.api_calls("/v1/checkout/sessions")
+    assert call.params["metadata[locale]"] == "ps"
+    assert call.params["payment_intent_data[metadata][locale]"] == "ps"
+    assert call.params["success_url"] == f"{BASE}/ps/donate/thanks"
+    metadata = {"campaign": CAMPAIGN, "kind": "one_off", "locale": "ps"}
+    deliver(
+        client, event("checkout.session.completed", checkout_session(metadata=metadata))
+    )
+    [donation] = rows(app)
+    assert donation.locale == "ps"
+    receipt_in(app, inbox, "donor@example.org", "ps", "/ps")
+
+
+def test_every_month_of_a_dari_gift_is_receipted_in_dari(app_factory, standin, inbox):
+    app = app_factory(**stripe_config(standin))
+    client = app.test_client()
+    metadata = {"campaign": CAMPAIGN, "kind": "monthly", "locale": "fa_AF"}
+    started = subscription_session()
+    started["metadata"] = metadata
+    deliver(client, event("checkout.session.completed", started))
+    for month in (1, 2):
+        bill = invoice(month=month)
+        bill["parent"]["subscription_details"]["metadata"] = metadata
+        deliver(client, event("invoice.paid", bill))
+        message = receipt_in(app, inbox, "monthly@example.org", "fa_AF", "/fa")
+    assert "/fa/donate/manage/" in inbox.text(message)
+    assert [d.locale for d in rows(app)] == ["fa_AF", "fa_AF"]
+
+
+def test_a_gift_in_no_language_of_ours_is_receipted_in_english(
+    app_factory, standin, inbox
+):
+    app = app_factory(**stripe_config(standin))
+    metadata = {"campaign": CAMPAIGN, "kind": "one_off", "locale": "xx"}
+    deliver(
+        app.test_client(),
+        event("checkout.session.completed", checkout_session(metadata=metadata)),
+    )
+    [donation] = rows(app)
+    assert donation.locale == "en"
+    [message] = inbox.to("donor@example.org")
+    assert message["Subject"] == "Thank you for your donation"
+
+
+def test_a_dari_broadcast_links_to_dari_pages(app, inbox):
+    add_subscribers(app, ["dari@example.org"])
+    with app.app_context():
+        db.session.execute(
+            sa.update(Subscriber)
+            .filter_by(email="dari@example.org")
+            .values(locale="fa_AF")
+        )
+        db.session.commit()
+    editor = app.test_client()
+    add_organiser(app, role=Role.EDITOR)
+    assert log_in(editor).status_code == 302
+    broadcast_id = written(editor, fa_AF=("خبر تازه", "سلام!"))
+    assert send_now(editor, broadcast_id).status_code == 302
+    [message] = inbox.to("dari@example.org")
+    links = re.findall(r"https?://[^\s<>\"']+", inbox.text(message))
+    links += re.findall(r"<(https?://[^>]+)>", message["List-Unsubscribe"])
+    assert any("/unsubscribe/" in link for link in links)
+    for link in links:
+        assert link.startswith(f"{BASE}/fa/"), link

@@ -105,3 +105,25 @@ def test_an_edit_shows_within_max_age(proxied):
     )
     # max-age 1 s, then one stale answer while nginx fetches the new page.
     assert time.monotonic() - started < 4
+
+
+def test_each_language_has_its_own_cached_copy(proxied):
+    app, counted, port = proxied
+    pages = {"/": b'lang="en"', "/fa/": b'lang="fa-AF"', "/ps/": b'lang="ps"'}
+    for path, opening in [*pages.items(), *pages.items()]:
+        status, _, body = get(port, path)
+        assert status == 200 and opening in body, path
+    assert get(port, "/fa/")[1]["X-Cache-Status"] == "HIT"
+    assert [counted.paths.count(path) for path in pages] == [1, 1, 1]
+
+
+def test_a_chosen_language_passes_the_cached_front_page(proxied):
+    app, counted, port = proxied
+    get(port, "/")
+    assert get(port, "/")[1]["X-Cache-Status"] == "HIT"
+    for _ in range(2):  # never the English copy, and the redirect is not kept
+        status, headers, _ = get(port, "/", {"Cookie": "lang=fa_AF"})
+        assert status == 302 and headers["Location"].endswith("/fa/")
+        assert headers["X-Cache-Status"] != "HIT"
+    status, headers, _ = get(port, "/")  # everyone else still gets the copy
+    assert status == 200 and headers["X-Cache-Status"] == "HIT"

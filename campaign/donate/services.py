@@ -9,6 +9,7 @@ import hashlib
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -156,6 +157,9 @@ def start_checkout(
         "campaign": current_app.config["DONATION_CAMPAIGN"],
         "kind": kind.value,
         "source": source,
+        # The page's language, for the receipts (every month's, through the
+        # subscription's metadata that each invoice carries).
+        "locale": str(get_locale()),
     }
     if supporter(supporter_id):
         metadata["supporter"] = f"signature:{supporter_id}"

@@ -6,6 +6,7 @@ outbox (campaign/outbox.py) and the one mail path (campaign/email.py).
 """
 
 from celery import shared_task
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from campaign.donate.models import Donation, DonationKind
@@ -37,18 +38,22 @@ def send_due_receipts() -> int:
 
 
 def receipt(donation: Donation):
-    """The receipt for one confirmed payment, with a manage link for monthly gifts."""
+    """The receipt for one confirmed payment, with a manage link for monthly
+    gifts, in the language the donor gave in (its links open in it too)."""
     monthly = donation.kind is DonationKind.MONTHLY
-    manage = (
-        manage_url(donation.customer_id) if monthly and donation.customer_id else None
-    )
-    return build_message(
-        donation.email,
-        _("Thank you for your donation"),
-        "donate/receipt",
-        donation=donation,
-        amount=money(donation.amount, donation.currency),
-        monthly=monthly,
-        manage_url=manage,
-        donate_url=external_url("donate.index"),
-    )
+    with force_locale(donation.locale):
+        manage = (
+            manage_url(donation.customer_id)
+            if monthly and donation.customer_id
+            else None
+        )
+        return build_message(
+            donation.email,
+            _("Thank you for your donation"),
+            "donate/receipt",
+            donation=donation,
+            amount=money(donation.amount, donation.currency),
+            monthly=monthly,
+            manage_url=manage,
+            donate_url=external_url("donate.index"),
+        )

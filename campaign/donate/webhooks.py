@@ -111,6 +111,13 @@ def _metadata(obj: dict) -> dict:
     )
 
 
+def donor_locale(obj: dict) -> str | None:
+    """The site language the donor gave in, as the checkout's metadata names it
+    (a monthly gift's invoices carry its subscription's metadata)."""
+    locale = _metadata(obj).get("locale")
+    return locale if locale in current_app.config["LANGUAGES"] else None
+
+
 def find_donation(**ids: str | None) -> Donation:
     """The donation any of these Stripe ids names; a new one if none does."""
     given = {name: checked(name, value) for name, value in ids.items() if value}
@@ -198,6 +205,7 @@ def on_checkout(session: dict, at: datetime, state: DonationState | None) -> Non
         payment_intent_id=session.get("payment_intent"),
     )
     donation.kind = DonationKind.ONE_OFF
+    donation.locale = donor_locale(session) or donation.locale
     fill(donation, amount=session.get("amount_total"), **donor)
     if state is None:  # completed: paid now, or later by an async method
         paid = session.get("payment_status") in ("paid", "no_payment_required")
@@ -237,6 +245,7 @@ def on_invoice(invoice: dict, at: datetime, state: DonationState) -> None:
     )
     donation.kind = DonationKind.MONTHLY
     donation.subscription_id = checked("subscription_id", subscription)
+    donation.locale = donor_locale(invoice) or donation.locale
     fill(donation, amount=amount, **donor)
     fill(gift_for(subscription), amount=invoice.get("amount_due") or amount, **donor)
     record_payment(donation, state, at)

@@ -104,9 +104,12 @@ class BulkMessage:
             "Auto-Submitted: auto-generated\r\n"
             f'Content-Type: multipart/alternative; boundary="{self.boundary}"\r\n'
         ).encode()
-        # Built once with the placeholder; each copy fills in its token.
+        # Built once with the placeholder; each copy fills in its token. The
+        # unsubscribe page opens in the language the message is written in.
+        with force_locale(locale):
+            headers = list_headers(PLACEHOLDER)
         self.list_headers = "".join(
-            f"{name}: {value}\r\n" for name, value in list_headers(PLACEHOLDER).items()
+            f"{name}: {value}\r\n" for name, value in headers.items()
         )
 
     def for_recipient(self, email: str, token: str) -> bytes:
