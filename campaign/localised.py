@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from babel import Locale
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask_babel import get_locale
 from markupsafe import Markup
+
+from campaign.i18n.prefixes import site_root
 
 ORIGINAL = "en"  # the language content is written in first
 # How English content in a page in another language says it is English.
@@ -26,8 +28,10 @@ def page_locale() -> str:
 
 
 def original_url(endpoint: str, **values) -> str:
-    """The English page of the same content (where a translation links to)."""
-    return url_for(endpoint, lang=ORIGINAL, **values)
+    """The English page of the same content (where a translation links to):
+    the path at the site's root, below no language prefix."""
+    adapter = current_app.url_map.bind("", script_name=site_root() or "/")
+    return adapter.build(endpoint, values)
 
 
 def original_lang(content_locale: str) -> Markup:

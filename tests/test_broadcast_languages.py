@@ -69,8 +69,8 @@ def test_each_subscriber_gets_their_language_once(app, editor, inbox):
     [dari] = inbox.to("dari@example.org")
     assert dari["Subject"] == DARI_SUBJECT
     html = dari.get_body(("html",)).get_content()
-    assert '<html lang="fa_AF" dir="rtl">' in html or 'lang="fa-AF"' in html
-    assert 'dir="rtl"' in html and "<strong>موفق شدیم</strong>" in html
+    assert '<html lang="fa-AF" dir="rtl">' in html
+    assert "<strong>موفق شدیم</strong>" in html
     assert "موفق شدیم" in inbox.text(dari)
     for email in ("english@example.org", "pashto@example.org"):
         [english] = inbox.to(email)

@@ -98,8 +98,14 @@ def previews(broadcast) -> list[dict]:
     for locale, subject, body in shown:
         text, html = render_bodies(subject, body, "preview", locale)
         result.append(
-            {"locale": locale, "language": language_name(locale), "subject": subject}
-            | {"text": text, "html": html, "attributes": lang_and_dir(locale)}
+            {
+                "locale": locale,
+                "language": language_name(locale),
+                "attributes": lang_and_dir(locale),
+                "subject": subject,
+                "text": text,
+                "html": html,
+            }
         )
     return result
 
