@@ -3,6 +3,8 @@
 Every route declares the role it needs (campaign/permissions.py).
 """
 
+import re
+
 from flask import (
     Blueprint,
     abort,
@@ -79,6 +81,16 @@ def render_index(bounce_form: BounceForm, status: int = 200):
     ), status
 
 
+BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
+
+
+def email_body(html: str) -> str:
+    """What is inside an email's <body>: a page can show it, not a second
+    document (doctype, head and all) inside its own."""
+    found = BODY.search(html)
+    return found.group(1) if found else html
+
+
 def render_show(broadcast, schedule_form: ScheduleForm, status: int = 200):
     """A broadcast's page: preview, audience, actions, progress."""
     text, html = render_bodies(broadcast.subject, broadcast.body_markdown, "preview")
@@ -86,7 +98,7 @@ def render_show(broadcast, schedule_form: ScheduleForm, status: int = 200):
         "mailing/organiser/show.html",
         broadcast=broadcast,
         preview_text=text,
-        preview_html=html,
+        preview_html=email_body(html),
         # Counted only while it can still change (the page shows it then).
         reach=broadcasts.audience_size(broadcast.audience, broadcast.petition_id)
         if broadcast.state in broadcasts.EDITABLE
