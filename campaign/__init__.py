@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from campaign.mailing.organiser_views import bp as mailing_organiser_bp
     from campaign.mailing.views import bp as mailing_bp
     from campaign.organiser.views import bp as organiser_bp
+    from campaign.pages.views import bp as pages_bp
     from campaign.petition.organiser_views import bp as petition_organiser_bp
     from campaign.petition.views import bp as petition_bp
     from campaign.privacy.views import bp as privacy_bp
@@ -114,5 +115,6 @@ def register_blueprints(app: Flask) -> None:
         mailing_organiser_bp,
         donate_organiser_bp,
         privacy_bp,
+        pages_bp,
     ):
         app.register_blueprint(blueprint)

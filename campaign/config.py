@@ -88,6 +88,9 @@ class Config:
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "campaign@localhost"
     MAIL_SUPPRESS_SEND = False
+    # Where supporters report a problem with the site (the accessibility
+    # statement names it); empty: MAIL_DEFAULT_SENDER's address.
+    CONTACT_EMAIL = ""
 
     # English at /, the others under /<language>/ (campaign/i18n/prefixes.py).
     LANGUAGES = ["en", "fa_AF", "ps"]
@@ -224,6 +227,7 @@ ENV_STRINGS = [
     "MAIL_USERNAME",
     "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER",
+    "CONTACT_EMAIL",
     "SIGN_RATE_LIMIT",
     "LOGIN_RATE_LIMIT",
     "CACHE_TYPE",

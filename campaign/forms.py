@@ -184,17 +184,20 @@ def country_name(code: str) -> str:
     return dict(_countries_for(str(get_locale()))).get(code, code)
 
 
-def email_field() -> EmailField:
-    """A required email address: syntax checked, kept in its normal form."""
+def email_field(**options) -> EmailField:
+    """A required email address: syntax checked, kept in its normal form.
+
+    ``options`` go to the field (an ``id`` where two forms share a page)."""
     return EmailField(
         _l("Email"),
         filters=[strip],
         validators=[DataRequired(_l("Enter your email address.")), valid_email],
         render_kw={"autocomplete": "email", "maxlength": 320},
+        **options,
     )
 
 
-def name_field(label, required: bool) -> StringField:
+def name_field(label, required: bool, **options) -> StringField:
     """A person's name: plain text, no links, no formula start."""
     presence = DataRequired(_l("Enter your name.")) if required else Optional()
     return StringField(
@@ -207,10 +210,11 @@ def name_field(label, required: bool) -> StringField:
             plain_text,
         ],
         render_kw={"autocomplete": "name", "maxlength": 255},
+        **options,
     )
 
 
-def country_field(label, required: bool) -> SelectField:
+def country_field(label, required: bool, **options) -> SelectField:
     """A country from the ISO 3166 list, named in the visitor's language."""
     presence = DataRequired(_l("Choose your country.")) if required else Optional()
     return SelectField(
@@ -223,6 +227,7 @@ def country_field(label, required: bool) -> SelectField:
             AnyOf(COUNTRY_CODES, message=_l("Choose your country from the list.")),
         ],
         render_kw={"autocomplete": "country"},
+        **options,
     )
 
 

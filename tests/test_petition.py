@@ -333,7 +333,7 @@ def test_latest_public_signers_show_first_name_and_country_only(client, inbox):
     for address in ["ada@example.org", "hidden@example.org"]:
         client.get(path_of(inbox.link(inbox.to(address)[0])))
     html = client.get(f"/petitions/{SLUG}").get_data(as_text=True)
-    assert "<li>Ada, United Kingdom</li>" in html
+    assert "<li><bdi>Ada</bdi>, United Kingdom</li>" in html
     assert "Lovelace" not in html
     assert "Hidden" not in html and "France" not in html.split("Latest signers")[1]
     assert "Pending" not in html

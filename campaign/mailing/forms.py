@@ -51,9 +51,11 @@ class JoinForm(FlaskForm):
         csrf = False
         pristine_once = True  # blank fields rendered once (campaign/forms.py)
 
-    email = email_field()
-    name = name_field(_l("Name (optional)"), required=False)
-    country = country_field(_l("Country (optional)"), required=False)
+    # Ids of their own: the story page shows this form beside the sign form,
+    # whose fields have the same names (the names posted stay the same).
+    email = email_field(id="join-email")
+    name = name_field(_l("Name (optional)"), required=False, id="join-name")
+    country = country_field(_l("Country (optional)"), required=False, id="join-country")
     # A label of its own (never shown): without one WTForms translates the
     # field's name, which loads its message catalogue on every page view.
     source = HiddenField("", default="join", validators=[AnyOf(SOURCES)])

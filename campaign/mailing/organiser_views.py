@@ -3,6 +3,8 @@
 Every route declares the role it needs (campaign/permissions.py).
 """
 
+import re
+
 from flask import (
     Blueprint,
     abort,
@@ -90,6 +92,16 @@ def render_index(bounce_form: BounceForm, status: int = 200):
     ), status
 
 
+BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
+
+
+def email_body(html: str) -> str:
+    """What is inside an email's <body>: a page can show it, not a second
+    document (doctype, head and all) inside its own."""
+    found = BODY.search(html)
+    return found.group(1) if found else html
+
+
 def previews(broadcast) -> list[dict]:
     """The email of each version: English first, then the other languages."""
     shown = [(ORIGINAL, broadcast.subject, broadcast.body_markdown)]
@@ -104,7 +116,7 @@ def previews(broadcast) -> list[dict]:
                 "attributes": lang_and_dir(locale),
                 "subject": subject,
                 "text": text,
-                "html": html,
+                "html": email_body(html),
             }
         )
     return result

@@ -26,7 +26,7 @@ class LoginForm(FlaskForm):
         _l("Email"),
         filters=[strip],
         validators=[DataRequired(_l("Enter your email address.")), at_most(320)],
-        render_kw={"autocomplete": "username"},
+        render_kw={"autocomplete": "email"},
     )
     password = PasswordField(
         _l("Password"),

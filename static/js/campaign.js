@@ -87,7 +87,27 @@
     refresh();
   }
 
+  // After a refused form, start at the list of what to fix (autofocus does
+  // this without JavaScript in most browsers); its links focus their field.
+  function errorSummary(box) {
+    box.focus();
+  }
+
+  // A link to a form field (the error summary's, "Sign the petition") puts
+  // the cursor in it, not only the field in view.
+  function focusFieldLink(link) {
+    link.addEventListener("click", function () {
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      if (target && /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) {
+        setTimeout(function () { target.focus(); }, 0);
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-error-summary]").forEach(errorSummary);
+    document.querySelectorAll('.error-summary a[href^="#"], .jump a[href^="#"]')
+      .forEach(focusFieldLink);
     document.querySelectorAll("[data-progress-url]").forEach(liveProgress);
     document.querySelectorAll("[data-count-url]").forEach(liveCount);
     document.querySelectorAll("[data-copy]").forEach(copyButton);

@@ -1,0 +1,1 @@
+"""Static public pages that belong to no feature (the accessibility statement)."""

