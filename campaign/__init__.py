@@ -74,6 +74,10 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    # Flask-Babel keeps loaded catalogues on the (shared) extension object,
+    # keyed by locale only: a new app may read other folders, so start afresh
+    # (domain_instance is a cached_property; dropping it drops its cache).
+    babel.__dict__.pop("domain_instance", None)
     i18n.register(app)
     localised.register(app)
     celery_init_app(app)
