@@ -1,8 +1,12 @@
 """Every user-facing string goes through gettext, with real plurals.
 
 Templates are read with Jinja's own lexer: text outside ``{{ }}``, ``{% %}``
-and ``{% trans %}`` blocks is what a reader sees untranslated. The message
-catalogue is extracted with Babel's API, offline, as ``make messages`` does.
+and ``{% trans %}`` blocks is what a reader sees untranslated. Python modules
+are read with ``ast``: flashed and raised messages, field labels and validator
+messages must be gettext calls. The message catalogue is extracted with
+Babel's API, offline, as ``make messages`` does. Also: the script has no words
+of its own, every state organisers see has a label, and the site name and
+banner are translated unless the operator words them.
 """
 
 import ast
