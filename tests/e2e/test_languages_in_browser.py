@@ -37,6 +37,7 @@ RTL = [
 ALL = [pytest.param("en", "", id="english"), *RTL]
 # Where the shared link points: the story at the front, or the petition itself.
 ENTRIES = [pytest.param("/", id="story"), pytest.param(f"/petitions/{SLUG}", id="pet")]
+SIGNER = "Malalai Joya"
 # CLDR writes Dari and Pashto numbers in Extended Arabic-Indic digits (arabext).
 DIGITS = {"en": "0123456789", "fa_AF": "۰۱۲۳۴۵۶۷۸۹", "ps": "۰۱۲۳۴۵۶۷۸۹"}
 SCREENSHOTS = Path(__file__).parents[2] / "bench" / "results" / "screenshots"
@@ -105,6 +106,37 @@ def html_opening(message: EmailMessage) -> str:
     return found.group(0)
 
 
+def latin_words(text: str) -> set[str]:
+    """The words in Latin letters in ``text`` (its HTML tags left out)."""
+    return set(LATIN_WORD.findall(re.sub(r"<[^>]+>", " ", text)))
+
+
+def kept_in_latin(locale: str) -> set[str]:
+    """The Latin words translators wrote into a catalogue (ERA, PDF, Stripe)."""
+    po = CATALOGUES / locale / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as file:
+        catalogue = read_po(file)
+    words = set()
+    for message in catalogue:
+        strings = (
+            message.string if isinstance(message.string, tuple) else [message.string]
+        )
+        for string in strings:
+            words |= latin_words(re.sub(r"%\(\w+\)\w", " ", string or ""))
+    return words
+
+
+def kept_words(app, locale: str) -> set[str]:
+    """Latin words a page or email in ``locale`` may show: the share sites'
+    names and what translators kept in the translated content or catalogue."""
+    with speaking(app, locale):
+        story = front_story(locale)
+        petition = public_petition(SLUG, locale)
+    content = [story.title, story.kicker, story.summary, story.body_html]
+    content += [*story.sources, petition.title, petition.target, petition.body_html]
+    return BRANDS | latin_words(" ".join(content)) | kept_in_latin(locale)
+
+
 @pytest.mark.parametrize("entry", ENTRIES)
 @pytest.mark.parametrize(("locale", "prefix"), ALL)
 def test_a_supporter_signs_and_confirms_in_their_language(
@@ -130,7 +162,7 @@ def test_a_supporter_signs_and_confirms_in_their_language(
     expect(shown_count(page)).to_have_text(DIGITS[locale][0])
 
     form = page.locator("form.sign-form")
-    form.get_by_label(say("Full name"), exact=True).fill("Malalai Joya")
+    form.get_by_label(say("Full name"), exact=True).fill(SIGNER)
     form.get_by_label(say("Email"), exact=True).fill(email)
     form.get_by_label(say("Country"), exact=True).select_option(label=country)
     form.get_by_role("button", name=say("Sign the petition")).click()
@@ -151,6 +183,10 @@ def test_a_supporter_signs_and_confirms_in_their_language(
     assert f'dir="{direction}"' in html_opening(message)
     link = inbox.link(message)
     assert link.startswith(f"{live_server.url}{prefix}/"), link
+    if locale != "en":
+        words = latin_words(re.sub(r"https?://\S+", " ", inbox.text(message)))
+        kept = kept_words(app, locale) | latin_words(SIGNER)
+        assert sorted(words - kept) == [], "English left in the email"
 
     page.goto(link)
     expect(page).to_have_url(re.compile(rf"{prefix}/petitions/{SLUG}/thanks$"))
@@ -163,36 +199,11 @@ def test_a_supporter_signs_and_confirms_in_their_language(
     assert browser_log.errors == []
 
 
-def latin_words(text: str) -> set[str]:
-    """The words in Latin letters in ``text`` (its HTML tags left out)."""
-    return set(LATIN_WORD.findall(re.sub(r"<[^>]+>", " ", text)))
-
-
-def kept_in_latin(locale: str) -> set[str]:
-    """The Latin words translators wrote into a catalogue (ERA, PDF, Stripe)."""
-    po = CATALOGUES / locale / "LC_MESSAGES" / "messages.po"
-    with po.open("rb") as file:
-        catalogue = read_po(file)
-    words = set()
-    for message in catalogue:
-        strings = (
-            message.string if isinstance(message.string, tuple) else [message.string]
-        )
-        for string in strings:
-            words |= latin_words(re.sub(r"%\(\w+\)\w", " ", string or ""))
-    return words
-
-
 @pytest.mark.parametrize(("locale", "prefix"), RTL)
 def test_nothing_on_the_way_is_left_in_english(page: Page, live_server, locale, prefix):
     """Every page of the journey speaks the language, but for the names the
     translators kept in Latin letters (in the content or the catalogue)."""
-    with speaking(live_server.app, locale):
-        story = front_story(locale)
-        petition = public_petition(SLUG, locale)
-    content = [story.title, story.kicker, story.summary, story.body_html]
-    content += [*story.sources, petition.title, petition.target, petition.body_html]
-    kept = BRANDS | latin_words(" ".join(content)) | kept_in_latin(locale)
+    kept = kept_words(live_server.app, locale)
     petition_page = f"{prefix}/petitions/{SLUG}"
     for path in ["/", "", "/check-email", "/thanks"]:
         url = f"{prefix}/" if path == "/" else petition_page + path
