@@ -184,6 +184,18 @@ def test_public_pages_name_their_versions_in_every_language(client):
     assert not page(client, "/fa/organiser/login").find("link", rel="alternate")
 
 
+@pytest.mark.parametrize(
+    ("path", "original"),
+    [("/fa/", "/"), (f"/ps/petitions/{SLUG}", f"/petitions/{SLUG}")],
+)
+def test_a_translation_links_straight_to_the_english_original(client, path, original):
+    notices = [a["href"] for a in page(client, path).find("a", hreflang="en")]
+    originals = [href for href in notices if "language/" not in href]
+    assert original in originals  # not /fa/?lang=en, which would redirect
+    assert all(href.startswith(("/", "/petitions/")) for href in originals)
+    assert not any(href.startswith(("/fa/", "/ps/")) for href in originals)
+
+
 def test_share_links_carry_the_language(client):
     html = client.get(f"/fa/petitions/{SLUG}/thanks").get_data(as_text=True)
     assert f"{BASE}/fa/petitions/{SLUG}" in html
