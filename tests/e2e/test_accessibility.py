@@ -3,12 +3,14 @@ passes axe-core's WCAG 2.2 AA and best-practice rules in Chromium with unique
 ids; the keyboard finds a skip link and visible focus; a phone's first screen
 of ``/`` shows the headline, the count and a way to sign."""
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from babel import Locale
 from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
@@ -16,6 +18,7 @@ from campaign.cli import seed_content
 from campaign.extensions import db
 from tests.conftest import make_app
 from tests.donate_helpers import stripe_config
+from tests.e2e.conftest import PHONE
 from tests.helpers import reset_database
 from tests.site_pages import (
     ADMIN,
@@ -67,8 +70,6 @@ def site(smtp_server, tmp_path_factory):
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         with app.test_request_context():
-            from babel import Locale
-
             rtl = [
                 lang for lang in LANGUAGES if Locale.parse(lang).text_direction == "rtl"
             ]
@@ -362,6 +363,117 @@ def test_page_has_no_accessibility_violations(site, tabs, visit, lang):
         visit.act(page, lang, site)
     if visit.name.endswith("-error"):
         assert_error_summary_first(page, lang)
+    width = page_width(page)
+    assert width["document"] <= width["screen"], "wider than the screen"
     problems = [f"duplicate id {i!r}" for i in duplicate_ids(page)]
     problems += violations(page)
     assert not problems, "\n".join(problems)
+
+
+def page_width(page: Page) -> dict[str, int]:
+    """How wide the document is, and the screen it is on."""
+    return page.evaluate(
+        "() => ({document: document.documentElement.scrollWidth,"
+        " screen: window.innerWidth})"
+    )
+
+
+@pytest.mark.parametrize("direction", ["ltr", "rtl"])
+def test_the_skip_link_leads_to_the_content_in_either_direction(site, tabs, direction):
+    lang = site.rtl[0] if direction == "rtl" and site.rtl else LANGUAGES[0]
+    page = tabs(lang, "anonymous")
+    page.goto(site.url + localized("/", lang))
+    if page.evaluate("document.documentElement.dir") != direction:
+        page.evaluate(f"document.documentElement.dir = '{direction}'")
+    width = page_width(page)
+    assert width["document"] == width["screen"] == PHONE["width"]
+
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip")
+    assert skip.evaluate("link => link === document.activeElement")
+    box = skip.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    # At the start of the line: on the right of a right-to-left page.
+    assert (box["x"] > PHONE["width"] / 2) == (direction == "rtl")
+    assert page_width(page)["document"] == PHONE["width"]
+
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def rgb(color: str) -> tuple[float, ...]:
+    """The channels of a computed ``rgb(…)`` colour."""
+    return tuple(float(n) for n in re.findall(r"[\d.]+", color)[:3])
+
+
+def contrast(one: str, other: str) -> float:
+    """The WCAG contrast ratio of two computed colours."""
+
+    def luminance(color: str) -> float:
+        """Relative luminance."""
+        channels = [c / 255 for c in rgb(color)]
+        r, g, b = (
+            c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+            for c in channels
+        )
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted([luminance(one), luminance(other)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def tab_to(page: Page, selector: str, presses: int = 30) -> None:
+    """Press Tab until the element is focused, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.locator(selector).evaluate("e => e === document.activeElement"):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+@pytest.mark.parametrize(
+    ("selector", "behind"),
+    [
+        # A ring inside the maroon banner: measured against the banner.
+        (".donate-banner", ".donate-banner"),
+        # A ring around a maroon button: measured against the page.
+        (".jump a", "body"),
+    ],
+)
+def test_focus_is_a_ring_that_stands_out_from_what_is_behind_it(
+    site, tabs, selector, behind
+):
+    page = tabs(LANGUAGES[0], "anonymous")
+    page.goto(site.url + "/")
+    tab_to(page, selector)
+    ring = page.locator(selector).evaluate(
+        """e => { const s = getComputedStyle(e);
+           return {style: s.outlineStyle, width: parseFloat(s.outlineWidth),
+                   color: s.outlineColor}; }"""
+    )
+    background = page.locator(behind).evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    assert ring["style"] == "solid" and ring["width"] >= 2
+    assert contrast(ring["color"], background) >= 3
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_phone_first_screen_shows_headline_count_and_a_way_to_sign(site, tabs, lang):
+    page = tabs(lang, "anonymous")
+    page.goto(site.url + localized("/", lang))
+    for selector in ["h1", ".jump [data-count]", ".jump a"]:
+        element = page.locator(selector)
+        assert element.is_visible(), selector
+        box = element.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], selector
+    button = page.locator(".jump a").bounding_box()
+    assert button["width"] >= PHONE["width"] * 0.8  # prominent: the full width
+    assert button["height"] >= 44
+
+    page.locator(".jump a").click()
+    first_field = page.locator("form.sign-form #name")
+    first_field.wait_for()
+    assert first_field.evaluate("e => e === document.activeElement")
+    box = first_field.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
