@@ -104,6 +104,7 @@ def organiser_paths(data: Data) -> dict[str, str]:
         "petition": f"/organiser/petitions/{SLUG}",
         "moderate": f"/organiser/petitions/{SLUG}/moderate",
         "edit": f"/organiser/petitions/{SLUG}/edit",
+        "print": f"/organiser/petitions/{SLUG}/print",
         "broadcasts": "/organiser/broadcasts/",
         "broadcast-new": "/organiser/broadcasts/new",
         "broadcast": f"/organiser/broadcasts/{data.broadcast_id}",
