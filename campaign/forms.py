@@ -6,7 +6,7 @@ from functools import lru_cache
 import pycountry
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, request
 from flask_babel import format_number, get_locale, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -151,6 +151,27 @@ class CountrySelect(Select):
         return Markup(f"<select {params}>{options}</select>")  # noqa: S704
 
 
+def _is_pristine(field) -> bool:
+    """Whether ``field`` is as its form class declares it: no submitted value,
+    no data given, no error (and its form takes part in pristine rendering)."""
+    return (
+        getattr(field.meta, "pristine_once", False)
+        and field.raw_data is None
+        and not field.errors
+        and not callable(field.default)
+        and field.object_data == field.default
+    )
+
+
+def _kept(key, render) -> Markup:
+    """The HTML kept under ``key`` in this app, rendered by ``render()`` once."""
+    kept = current_app.extensions.setdefault("campaign.pristine_fields", {})
+    html = kept.get(key)
+    if html is None:
+        html = kept[key] = Markup(render())  # noqa: S704 - rendered
+    return html
+
+
 def pristine_once(render, field, *args) -> Markup:
     """``render(field, *args)``, kept per form class, field and locale while
     the field is as declared (no submitted value, no data given, no error).
@@ -161,22 +182,27 @@ def pristine_once(render, field, *args) -> Markup:
     ``pristine_once = True`` take part: their views never change a field's
     data or choices after building the form.
     """
-    pristine = (
-        getattr(field.meta, "pristine_once", False)
-        and field.raw_data is None
-        and not field.errors
-        and not callable(field.default)
-        and field.object_data == field.default
-    )
-    if not pristine:
+    if not _is_pristine(field):
         return render(field, *args)
     # The meta class is made per form class, so it names the declaration.
     key = (type(field.meta), field.name, args, str(get_locale()))
-    kept = current_app.extensions.setdefault("campaign.pristine_fields", {})
-    html = kept.get(key)
-    if html is None:
-        html = kept[key] = Markup(render(field, *args))  # noqa: S704 - rendered
-    return html
+    return _kept(key, lambda: render(field, *args))
+
+
+def pristine_form(render, form, *args) -> Markup:
+    """``render(form, *args)`` (a whole ``<form>``), kept per form class,
+    arguments, locale and URL root while every field is pristine (see
+    ``pristine_once``): a public page's blank sign and join forms are then
+    one lookup, not a macro call, a URL and a message or two per field.
+
+    ``args`` must name everything else the HTML depends on (a slug, a flag);
+    the URL root (``request.script_root``: the language prefix) is in the key.
+    """
+    if form.errors or not all(_is_pristine(field) for field in form):
+        return render(form, *args)
+    code = getattr(getattr(render, "_func", render), "__code__", None)
+    key = (type(form.meta), code, args, str(get_locale()), request.script_root)
+    return _kept(key, lambda: render(form, *args))
 
 
 def country_name(code: str) -> str:

@@ -181,3 +181,26 @@ def test_healthz_fails_when_the_queue_is_unreachable(app_factory):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["queue"] == "unreachable"
+
+
+def test_blank_forms_kept_once_stay_apart_per_page_and_language(client):
+    """The blank sign and join forms are kept whole once rendered, yet each
+    page and language still gets its own: the story's join form says where
+    it came from and asks no country, /join's asks one, and a form in Dari
+    posts to the Dari page, whichever was opened first."""
+    first = {path: client.get(path).get_data(as_text=True) for path in PAIRS}
+    again = {path: client.get(path).get_data(as_text=True) for path in PAIRS}
+    assert again == first
+    story, join, dari = first["/"], first["/join"], first["/fa/"]
+    assert 'name="source" type="hidden" value="story"' in story
+    assert 'id="join-country"' not in story
+    assert 'name="source" type="hidden" value="join"' in join
+    assert 'id="join-country"' in join
+    assert f'action="/fa/petitions/{SLUG}/sign"' in dari
+    assert 'action="/fa/join"' in dari
+    assert f'action="/petitions/{SLUG}/sign"' in story
+    assert 'action="/join"' in story
+
+
+# Opened in this order so each page finds the other's form kept already.
+PAIRS = ("/join", "/", "/fa/", f"/petitions/{SLUG}", "/fa/join")
