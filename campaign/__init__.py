@@ -9,6 +9,7 @@ from campaign import (
     cli,
     edge,
     errors,
+    fragments,
     http_cache,
     i18n,
     localised,
@@ -80,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     babel.__dict__.pop("domain_instance", None)
     i18n.register(app)
     localised.register(app)
+    fragments.register(app)
     celery_init_app(app)
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 import pycountry
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, request
+from flask import request
 from flask_babel import format_number, get_locale, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -16,6 +16,7 @@ from wtforms.fields.choices import Choice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import Select, html_params
 
+from campaign.fragments import kept, macro_code
 from campaign.text import visible
 
 # Control characters (NUL above all: PostgreSQL refuses it in text); a comment
@@ -163,15 +164,6 @@ def _is_pristine(field) -> bool:
     )
 
 
-def _kept(key, render) -> Markup:
-    """The HTML kept under ``key`` in this app, rendered by ``render()`` once."""
-    kept = current_app.extensions.setdefault("campaign.pristine_fields", {})
-    html = kept.get(key)
-    if html is None:
-        html = kept[key] = Markup(render())  # noqa: S704 - rendered
-    return html
-
-
 def pristine_once(render, field, *args) -> Markup:
     """``render(field, *args)``, kept per form class, field and locale while
     the field is as declared (no submitted value, no data given, no error).
@@ -186,7 +178,7 @@ def pristine_once(render, field, *args) -> Markup:
         return render(field, *args)
     # The meta class is made per form class, so it names the declaration.
     key = (type(field.meta), field.name, args, str(get_locale()))
-    return _kept(key, lambda: render(field, *args))
+    return kept(key, lambda: render(field, *args))
 
 
 def pristine_form(render, form, *args) -> Markup:
@@ -200,9 +192,9 @@ def pristine_form(render, form, *args) -> Markup:
     """
     if form.errors or not all(_is_pristine(field) for field in form):
         return render(form, *args)
-    code = getattr(getattr(render, "_func", render), "__code__", None)
+    code = macro_code(render)
     key = (type(form.meta), code, args, str(get_locale()), request.script_root)
-    return _kept(key, lambda: render(form, *args))
+    return kept(key, lambda: render(form, *args))
 
 
 def country_name(code: str) -> str:
