@@ -16,7 +16,7 @@ from wtforms.fields.choices import Choice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import Select, html_params
 
-from campaign.fragments import kept, macro_code
+from campaign.fragments import kept, kept_already, macro_code
 from campaign.text import visible
 
 # Control characters (NUL above all: PostgreSQL refuses it in text); a comment
@@ -187,14 +187,25 @@ def pristine_form(render, form, *args) -> Markup:
     ``pristine_once``): a public page's blank sign and join forms are then
     one lookup, not a macro call, a URL and a message or two per field.
 
+    ``form`` may be the form class: on a GET (which never reads a form's
+    data from the request) a blank form kept already is then not even built.
     ``args`` must name everything else the HTML depends on (a slug, a flag);
     the URL root (``request.script_root``: the language prefix) is in the key.
     """
+    if isinstance(form, type):
+        html = kept_already(_form_key(form, render, args))
+        if html is not None and request.method in ("GET", "HEAD"):
+            return html
+        form = form()
     if form.errors or not all(_is_pristine(field) for field in form):
         return render(form, *args)
-    code = macro_code(render)
-    key = (type(form.meta), code, args, str(get_locale()), request.script_root)
-    return kept(key, lambda: render(form, *args))
+    return kept(_form_key(type(form), render, args), lambda: render(form, *args))
+
+
+def _form_key(form_class, render, args) -> tuple:
+    """What a kept whole form's HTML is filed under."""
+    locale = str(get_locale())
+    return (form_class, macro_code(render), args, locale, request.script_root)
 
 
 def country_name(code: str) -> str:

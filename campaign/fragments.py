@@ -22,6 +22,11 @@ def kept(key, render) -> Markup:
     return html
 
 
+def kept_already(key) -> Markup | None:
+    """The HTML kept under ``key``, if it was rendered already."""
+    return current_app.extensions.get(STORE, {}).get(key)
+
+
 def macro_code(render):
     """What names a Jinja macro across renders (its compiled code)."""
     return getattr(getattr(render, "_func", render), "__code__", render)
