@@ -155,6 +155,22 @@ def signed_events(draw) -> str:
     return json.dumps(found)
 
 
+def test_a_signed_event_that_contradicts_stored_gifts_is_refused(app, client):
+    """One Checkout Session id on two gifts: no race, so looking again cannot
+    help; the event is refused (and Stripe's copy stays for a person to see)."""
+    for number in (1, 2):
+        assert deliver(
+            client, paid(data={"object": checkout_session(number)})
+        ).get_json()
+    before = [(d.id, d.checkout_session_id, d.payment_intent_id) for d in rows(app)]
+    crossed = checkout_session(2, payment_intent="pi_test_1")
+    response = deliver(client, paid(data={"object": crossed}))
+    assert response.status_code == 400
+    assert "error" in response.get_json()
+    after = [(d.id, d.checkout_session_id, d.payment_intent_id) for d in rows(app)]
+    assert after == before
+
+
 def test_signed_events_with_any_field_changed_never_get_a_5xx(app, client):
     # Built once, outside Hypothesis (see test_fuzz.py): examples share the app.
     statuses = []

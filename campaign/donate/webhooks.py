@@ -52,11 +52,15 @@ def receive(payload: bytes, signature: str | None) -> str:
         try:
             outcome = _apply(event)
             db.session.commit()
-        except IntegrityError:
+        except IntegrityError as error:
             # A concurrent delivery stored the same event or row first: look again.
             db.session.rollback()
             if attempt == 2:
-                raise
+                # Still refused on a fresh look: the event contradicts what is
+                # stored (one session id on two gifts), not a race.
+                raise MalformedEvent(
+                    f"conflicts with stored records: {error}"
+                ) from error
         except (*MALFORMED, StatementError) as error:
             if database_unavailable(error):
                 raise  # a 503 (campaign/errors.py), so Stripe delivers it again
