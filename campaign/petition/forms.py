@@ -152,6 +152,11 @@ class PetitionForm(FlaskForm):
         return {name: getattr(self, name).data for name in names}
 
 
+def signed_date(label) -> DateField:
+    """An optional day bounding when signatures were made (filters, bulk)."""
+    return DateField(label, validators=[Optional()], invalid_value_message=BAD_DATE)
+
+
 class ExportForm(FlaskForm):
     """Which signatures to export: read from the query string."""
 
@@ -167,16 +172,8 @@ class ExportForm(FlaskForm):
         default="",
         invalid_choice_message=BAD_CHOICE,
     )
-    since = DateField(
-        _l("Signed on or after"),
-        validators=[Optional()],
-        invalid_value_message=BAD_DATE,
-    )
-    until = DateField(
-        _l("Signed on or before"),
-        validators=[Optional()],
-        invalid_value_message=BAD_DATE,
-    )
+    since = signed_date(_l("Signed on or after"))
+    until = signed_date(_l("Signed on or before"))
     country = StringField(
         _l("Country code"),
         filters=[strip, lambda v: v.upper() if v else v],
@@ -205,16 +202,8 @@ class SelectionForm(FlaskForm):
     email_domain = StringField(
         _l("Email domain"), filters=[strip], validators=[Optional(), at_most(255)]
     )
-    since = DateField(
-        _l("Signed on or after"),
-        validators=[Optional()],
-        invalid_value_message=BAD_DATE,
-    )
-    until = DateField(
-        _l("Signed on or before"),
-        validators=[Optional()],
-        invalid_value_message=BAD_DATE,
-    )
+    since = signed_date(_l("Signed on or after"))
+    until = signed_date(_l("Signed on or before"))
     ip_key = StringField(
         _l("Client key (from the CSV)"),
         filters=[strip],
