@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from campaign.i18n import language_tag
 from campaign.i18n.prefixes import site_root
 
 ORIGINAL = "en"  # the language content is written in first
@@ -50,7 +51,7 @@ def language_name(code: str, in_locale: str | None = None) -> str:
 def lang_and_dir(code: str) -> dict[str, str]:
     """The HTML ``lang`` and ``dir`` of text in ``code`` ("fa_AF": fa-AF, rtl)."""
     return {
-        "lang": code.replace("_", "-"),
+        "lang": language_tag(code),
         "dir": Locale.parse(code).text_direction,
     }
 

@@ -31,43 +31,28 @@ def localise_digits(text: str, locale=None) -> str:
     return text.translate(str.maketrans(DIGITS["latn"], digits))
 
 
+def _number(babel_format, *args, **options) -> str:
+    """``babel_format`` (a ``babel.numbers`` function) in the page's locale,
+    with its numbering system's symbols and digits."""
+    locale = get_locale()
+    text = babel_format(*args, locale=locale, numbering_system="default", **options)
+    return localise_digits(text, locale)
+
+
 def format_number(number, format: str | None = None) -> str:
     """A number (``1٬234`` in Dari, ``1,234`` in English): the ``numberformat``
     filter."""
-    locale = get_locale()
-    return localise_digits(
-        numbers.format_decimal(
-            number, format=format, locale=locale, numbering_system="default"
-        ),
-        locale,
-    )
+    return _number(numbers.format_decimal, number, format=format)
 
 
 def format_currency(number, currency: str, format: str | None = None, **options):
     """An amount of money in the locale's pattern, symbols and digits."""
-    locale = get_locale()
-    return localise_digits(
-        numbers.format_currency(
-            number,
-            currency,
-            format=format,
-            locale=locale,
-            numbering_system="default",
-            **options,
-        ),
-        locale,
-    )
+    return _number(numbers.format_currency, number, currency, format=format, **options)
 
 
 def format_percent(number, format: str | None = None) -> str:
     """A fraction as a percentage (0.42: ``42%``)."""
-    locale = get_locale()
-    return localise_digits(
-        numbers.format_percent(
-            number, format=format, locale=locale, numbering_system="default"
-        ),
-        locale,
-    )
+    return _number(numbers.format_percent, number, format=format)
 
 
 def format_date(value=None, format: str | None = None) -> str:

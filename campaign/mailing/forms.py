@@ -61,6 +61,15 @@ class JoinForm(FlaskForm):
     source = HiddenField("", default="join", validators=[AnyOf(SOURCES)])
 
 
+# A broadcast's limits, the same in every language's version.
+SUBJECT_LIMIT = Length(
+    max=200, message=_l("The subject can be at most 200 characters.")
+)
+BODY_LIMIT = Length(
+    max=50_000, message=_l("The message can be at most 50,000 characters.")
+)
+
+
 class BroadcastForm(FlaskForm):
     """What organisers write: subject, Markdown body, who it goes to."""
 
@@ -69,7 +78,7 @@ class BroadcastForm(FlaskForm):
         filters=[strip],
         validators=[
             DataRequired(_l("Write a subject.")),
-            Length(max=200, message=_l("The subject can be at most 200 characters.")),
+            SUBJECT_LIMIT,
             plain_text,
         ],
     )
@@ -77,9 +86,7 @@ class BroadcastForm(FlaskForm):
         _l("Message (Markdown)"),
         validators=[
             DataRequired(_l("Write the message.")),
-            Length(
-                max=50_000, message=_l("The message can be at most 50,000 characters.")
-            ),
+            BODY_LIMIT,
         ],
         render_kw={"rows": 16},
     )
@@ -141,23 +148,13 @@ def version_form(code: str) -> type[VersionForm]:
         subject = StringField(
             _l("Subject"),
             filters=[strip],
-            validators=[
-                Length(
-                    max=200, message=_l("The subject can be at most 200 characters.")
-                ),
-                plain_text,
-            ],
+            validators=[SUBJECT_LIMIT, plain_text],
             render_kw=attributes,
         )
         body_markdown = TextAreaField(
             _l("Message (Markdown)"),
             filters=[strip],
-            validators=[
-                Length(
-                    max=50_000,
-                    message=_l("The message can be at most 50,000 characters."),
-                ),
-            ],
+            validators=[BODY_LIMIT],
             render_kw={"rows": 12, **attributes},
         )
 
