@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import flask
 import pytest
 import sqlalchemy as sa
 
@@ -206,3 +207,16 @@ def start_worker(app, database_url: str, smtp_port: int, folder, **env):
         return subprocess.Popen(
             command, env=environment, stdout=log, stderr=log, start_new_session=True
         )
+
+
+def petition_renders(monkeypatch) -> list[str]:
+    """The templates the petition pages render from now on, one entry per
+    render (a page answered from a cache adds none)."""
+    renders: list[str] = []
+
+    def counted(*args, **context):
+        renders.append(args[0])
+        return flask.render_template(*args, **context)
+
+    monkeypatch.setattr("campaign.petition.views.render_template", counted)
+    return renders

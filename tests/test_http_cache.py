@@ -3,10 +3,9 @@
 import re
 
 import pytest
-from flask import render_template as flask_render
 
 from campaign.permissions import Role
-from tests.helpers import SLUG, sign
+from tests.helpers import SLUG, petition_renders, sign
 from tests.test_organiser import add_organiser, edit_petition, log_in
 
 PUBLIC_PAGES = [
@@ -122,11 +121,7 @@ def test_a_page_is_rendered_once_per_few_seconds_and_dropped_on_a_change(
     """With a real cache, first visits share one rendering of the page until
     the count or the content changes (then the next visit renders afresh)."""
     app = app_factory(CACHE_TYPE="SimpleCache", COUNT_CACHE_SECONDS=30)
-    renders = []
-    monkeypatch.setattr(
-        "campaign.petition.views.render_template",
-        lambda *a, **k: renders.append(a[0]) or flask_render(*a, **k),
-    )
+    renders = petition_renders(monkeypatch)
     visitor = app.test_client()
     path = f"/petitions/{SLUG}"
     first = visitor.get(path).get_data(as_text=True)
@@ -140,11 +135,7 @@ def test_a_page_is_rendered_once_per_few_seconds_and_dropped_on_a_change(
 
 def test_made_up_query_strings_get_no_copy_of_their_own(app_factory, monkeypatch):
     app = app_factory(CACHE_TYPE="SimpleCache", COUNT_CACHE_SECONDS=30)
-    renders = []
-    monkeypatch.setattr(
-        "campaign.petition.views.render_template",
-        lambda *a, **k: renders.append(a[0]) or flask_render(*a, **k),
-    )
+    renders = petition_renders(monkeypatch)
     visitor = app.test_client()
     for _ in range(2):  # not kept: a copy per query string would fill the cache
         assert visitor.get(f"/petitions/{SLUG}?x=1").status_code == 200

@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
-from flask import render_template as flask_render
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -26,7 +25,7 @@ from tests.donate_helpers import (
     stripe_config,
     subscription_session,
 )
-from tests.helpers import SLUG, csrf_token, sign
+from tests.helpers import SLUG, csrf_token, petition_renders, sign
 from tests.stripe_standin import running
 from tests.test_broadcast_languages import written
 from tests.test_broadcasts import add_subscribers, send_now
@@ -243,11 +242,7 @@ def test_visitors_without_a_choice_keep_the_shared_front_page(client):
 
 def test_the_page_cache_keeps_languages_apart(app_factory, monkeypatch):
     app = app_factory(CACHE_TYPE="SimpleCache", COUNT_CACHE_SECONDS=30)
-    renders = []
-    monkeypatch.setattr(
-        "campaign.petition.views.render_template",
-        lambda *a, **k: renders.append(a[0]) or flask_render(*a, **k),
-    )
+    renders = petition_renders(monkeypatch)
     visitor = app.test_client()
     path = f"/petitions/{SLUG}"
     english = visitor.get(path)
