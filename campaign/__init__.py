@@ -9,6 +9,7 @@ from campaign import (
     cli,
     edge,
     errors,
+    forms,
     fragments,
     http_cache,
     i18n,
@@ -82,6 +83,7 @@ def register_extensions(app: Flask) -> None:
     i18n.register(app)
     localised.register(app)
     fragments.register(app)
+    forms.register(app)
     celery_init_app(app)
 
 

@@ -7,7 +7,7 @@ import pycountry
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask import request
-from flask_babel import format_number, get_locale, gettext, lazy_ngettext
+from flask_babel import get_locale, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
@@ -17,6 +17,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Validation
 from wtforms.widgets import Select, html_params
 
 from campaign.fragments import kept, kept_already, macro_code
+from campaign.i18n.numbers import format_number
 from campaign.text import visible
 
 # Control characters (NUL above all: PostgreSQL refuses it in text); a comment
@@ -267,3 +268,13 @@ def render_form(template: str, form, **context):
 
     status = 400 if form.errors else 200
     return render_template(template, form=form, **context), status
+
+
+def register(app) -> None:
+    """Give templates the form helpers: kept blank fields and forms, and
+    country names in the page's language."""
+    app.jinja_env.globals.update(
+        country_name=country_name,
+        pristine_once=pristine_once,
+        pristine_form=pristine_form,
+    )

@@ -25,7 +25,7 @@ from tests.donate_helpers import (
     stripe_config,
     subscription_session,
 )
-from tests.helpers import SLUG, csrf_token, petition_renders, sign
+from tests.helpers import SLUG, csrf_token, petition_renders, sign, submit
 from tests.stripe_standin import running
 from tests.test_broadcast_languages import written
 from tests.test_broadcasts import add_subscribers, send_now
@@ -264,6 +264,19 @@ def test_numbers_are_written_in_the_languages_digits(client):
     english = client.get(f"/petitions/{SLUG}/count.json").get_json()
     assert english["count_text"] == "0"
     assert not EASTERN_DIGITS.search(client.get("/").get_data(as_text=True))
+
+
+def test_a_length_limit_is_written_in_the_languages_digits(client):
+    too_long = "a" * 330 + "@example.org"
+    for prefix, limit in (("/fa", "۳۲۰"), ("/ps", "۳۲۰"), ("", "320")):
+        path = f"{prefix}/organiser/login"
+        response = submit(client, path, email=too_long, password="x")
+        assert response.status_code == 400
+        [error] = re.findall(
+            r'<p class="error" id="email-error">([^<]*)</p>',
+            response.get_data(as_text=True),
+        )
+        assert limit in error and (not prefix or "320" not in error), error
 
 
 def signature_locale(app, email: str) -> str:

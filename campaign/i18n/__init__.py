@@ -10,7 +10,6 @@ from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import get_locale
 
 from campaign.config import site_text
-from campaign.forms import country_name, pristine_form, pristine_once
 from campaign.http_cache import is_public
 from campaign.i18n import numbers, views
 from campaign.i18n.prefixes import App, LanguagePrefix, prefixed_locale
@@ -108,9 +107,6 @@ def register(app: Flask) -> None:
         language_tag=language_tag,
         language_choices=language_choices,
         language_alternates=language_alternates,
-        country_name=country_name,
-        pristine_once=pristine_once,
-        pristine_form=pristine_form,
         external_url=external_url,
     )
 
