@@ -1,8 +1,10 @@
 """Organiser password strength: long enough and not guessable (zxcvbn)."""
 
-from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from zxcvbn import zxcvbn
+
+from campaign.i18n.numbers import format_number
 
 MIN_LENGTH = 12
 # zxcvbn's 0-4 scale: 3 is "safely unguessable" against an online attack and

@@ -15,12 +15,13 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from campaign.audit import audit
 from campaign.forms import render_form
+from campaign.i18n.numbers import format_number
 from campaign.permissions import Role, requires
 from campaign.petition import moderation, services
 from campaign.petition.exports import SignatureExport

@@ -8,11 +8,12 @@ from flask import (
     redirect,
     url_for,
 )
-from flask_babel import format_number, ngettext
+from flask_babel import ngettext
 from flask_login import current_user
 
 from campaign.audit import audit
 from campaign.forms import render_form
+from campaign.i18n.numbers import format_number
 from campaign.permissions import Role, requires
 from campaign.privacy import services
 from campaign.privacy.forms import SupporterForm
