@@ -10,9 +10,11 @@ from flask import request
 from flask_babel import get_locale, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from jinja2 import pass_context
 from markupsafe import Markup
 from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.fields.choices import Choice
+from wtforms.form import BaseForm
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import Select, html_params
 
@@ -270,10 +272,21 @@ def render_form(template: str, form, **context):
     return render_template(template, form=form, **context), status
 
 
+@pass_context
+def refused_form(context) -> bool:
+    """Whether a form on the page being rendered was refused (its title then
+    starts with "Error:"), whatever the view named it."""
+    return any(
+        isinstance(value, BaseForm) and value.errors
+        for value in context.get_all().values()
+    )
+
+
 def register(app) -> None:
-    """Give templates the form helpers: kept blank fields and forms, and
-    country names in the page's language."""
+    """Give templates the form helpers: kept blank fields and forms, country
+    names in the page's language, and whether a form was refused."""
     app.jinja_env.globals.update(
+        refused_form=refused_form,
         country_name=country_name,
         pristine_once=pristine_once,
         pristine_form=pristine_form,
