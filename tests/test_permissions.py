@@ -53,6 +53,8 @@ MATRIX = {
     "privacy.supporters": STAFF,
     "privacy.export_supporter": STAFF,
     "privacy.erase_supporter": ADMIN,
+    "revisions.history": STAFF,
+    "revisions.compare": STAFF,
 }
 ROLES = [None, Role.STAFF, Role.EDITOR, Role.ADMIN]  # None: not signed in
 # Each role includes the ones below it (written out here, not taken from the code).
@@ -115,6 +117,9 @@ def matrix_app(app_factory):
             "signature_id": db.session.scalar(sa.select(Signature.id)),
             "action": "hide",
             "change": "activate",
+            "kind": "petition",
+            "object_id": 1,
+            "revision_id": 1,
         }
     return app, values
 

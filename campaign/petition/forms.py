@@ -31,6 +31,7 @@ from campaign.forms import (
 from campaign.petition.exports import Filters
 from campaign.petition.models import PETITION_WORDING, SignatureState
 from campaign.petition.moderation import Selection
+from campaign.slugs import SLUG_MAX, lowercase, slug_field_check
 
 COMMENT_MAX = 500
 
@@ -129,6 +130,21 @@ class PetitionForm(FlaskForm):
         ],
         render_kw={"rows": 12},
     )
+    slug = StringField(
+        _l("Web address (slug)"),
+        description=_l(
+            "The last part of the petition's address, /petitions/…. After a "
+            "change the old address keeps leading here."
+        ),
+        filters=[strip, lowercase],
+        validators=[Optional(), slug_field_check],
+        render_kw={
+            "maxlength": SLUG_MAX,
+            "dir": "ltr",
+            "spellcheck": "false",
+            "aria-describedby": "slug-hint",
+        },
+    )
     goal = IntegerField(
         _l("Goal (signatures)"),
         validators=[
@@ -148,7 +164,7 @@ class PetitionForm(FlaskForm):
 
     def fields(self) -> dict:
         """The edited values, by field name."""
-        names = ["title", "target", "body_markdown", "goal", "state"]
+        names = ["title", "target", "body_markdown", "slug", "goal", "state"]
         return {name: getattr(self, name).data for name in names}
 
 

@@ -81,10 +81,22 @@ def edit_petition(slug: str):
     found = petition_or_404(slug)
     form = PetitionForm(obj=found, state=found.state.value)
     if form.validate_on_submit():
-        services.update_petition(found, current_user, **form.fields())
-        flash(_("The petition is saved."))
-        return redirect(url_for("petition_organiser.petition", slug=slug))
+        try:
+            services.update_petition(found, current_user, **form.fields())
+        except services.SlugTaken as taken:
+            form.slug.errors.append(slug_taken_message(taken.suggestion))
+        else:
+            flash(_("The petition is saved."))
+            return redirect(url_for("petition_organiser.petition", slug=found.slug))
     return render_form("petition/organiser/edit.html", form, petition=found)
+
+
+def slug_taken_message(suggestion: str) -> str:
+    """Why a chosen slug was refused, with one that is free."""
+    return _(
+        "Another petition uses this address, or used it before. Try %(suggestion)s.",
+        suggestion=suggestion,
+    )
 
 
 @bp.get("/petitions/<slug>/print")

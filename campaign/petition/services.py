@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
+from campaign import slugs
 from campaign.audit import record
 from campaign.caching import remember
 from campaign.extensions import cache, db
@@ -34,10 +35,22 @@ from campaign.petition.models import (
 )
 from campaign.petition.signals import signer_joined_list
 from campaign.petition.tokens import InvalidLink, address_matches, signature_link
+from campaign.revisions import record_revision, start_history
 from campaign.text import canonical_email, first_name, render_markdown, shorten
 
 # The most of a comment the petition page shows (comments may hold 500).
 COMMENT_SHOWN = 280
+# The petition's words kept in its history (campaign/revisions), per save.
+HISTORY_FIELDS = ("title", "target", "body_markdown")
+
+
+class SlugTaken(Exception):
+    """Another petition has, or had, the slug an organiser chose."""
+
+    def __init__(self, suggestion: str):
+        """Remember a free slug to offer instead."""
+        super().__init__(suggestion)
+        self.suggestion = suggestion
 
 
 class PetitionClosed(Exception):
@@ -461,12 +474,14 @@ def petition_translation(petition_id: int, locale: str) -> PetitionTranslation |
     )
 
 
-def forget_petition(petition: Petition) -> None:
-    """Drop what is cached of a petition's public facts, in every language, and
-    the pages that show them."""
+def forget_petition(petition: Petition, old_slug: str | None = None) -> None:
+    """Drop what is cached of a petition's public facts, in every language
+    (under its old slug too, after a rename), and the pages that show them."""
     languages = current_app.config["LANGUAGES"]
-    keys = [_ref_key(petition.slug)]
-    keys += [_public_key(petition.slug, locale) for locale in languages]
+    keys = []
+    for slug in {petition.slug, old_slug or petition.slug}:
+        keys.append(_ref_key(slug))
+        keys += [_public_key(slug, locale) for locale in languages]
     if petition.story_id is not None:  # closing one may bring another forward
         keys.append(_story_petition_key(petition.story_id))
     cache.delete_many(*keys)
@@ -489,21 +504,59 @@ def petition_for_story(story_id: int) -> PublicPetition | None:
 
 
 def update_petition(petition: Petition, organiser, **fields) -> Petition:
-    """Apply an organiser's edit (audited, naming the fields that changed); the
-    public page shows it within seconds."""
+    """Apply an organiser's edit (audited, naming the fields that changed, and
+    kept in the petition's history); the public page shows it at once. A new
+    slug keeps the old one redirecting; SlugTaken if another petition has it."""
     if "state" in fields:
         fields["state"] = PetitionState(fields["state"])
+    old_slug = petition.slug
+    if "slug" in fields:
+        fields["slug"] = _chosen_slug(petition, fields["slug"])
+    start_history("petition", petition.id, ORIGINAL, _history_fields(petition))
     changed = [name for name, new in fields.items() if getattr(petition, name) != new]
     for name in changed:
         setattr(petition, name, fields[name])
+    if "slug" in changed:
+        slugs.rename_slug("petition", petition.id, old_slug, petition.slug)
     petition.body_html = render_markdown(petition.body_markdown)
-    detail = f"{petition.slug}: {', '.join(changed) or 'nothing changed'}"
+    record_revision(
+        "petition", petition.id, ORIGINAL, _history_fields(petition), organiser
+    )
+    detail = f"{old_slug}: {', '.join(changed) or 'nothing changed'}"
     if "state" in changed:
         detail += f" (now {petition.state.value})"
+    if "slug" in changed:
+        detail += f" (now at {petition.slug})"
     record(organiser, "edit-petition", detail)
-    db.session.commit()
-    forget_petition(petition)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:  # another petition took the slug meanwhile
+        db.session.rollback()
+        if "slug" not in changed:
+            raise
+        raise SlugTaken(slugs.available_slug("petition", fields["slug"])) from None
+    forget_petition(petition, old_slug)
     return petition
+
+
+def _chosen_slug(petition: Petition, wanted: str | None) -> str:
+    """The slug an edit asks for (blank: the current one); SlugTaken if
+    another petition has it, now or as an old slug that still redirects."""
+    if not wanted:
+        return petition.slug
+    if slugs.slug_owner("petition", wanted) not in (None, petition.id):
+        raise SlugTaken(slugs.available_slug("petition", wanted, petition.id))
+    return wanted
+
+
+def _history_fields(petition: Petition) -> dict[str, str]:
+    """The petition's words as its history keeps them."""
+    return {name: getattr(petition, name) for name in HISTORY_FIELDS}
+
+
+def current_slug(old_slug: str) -> str | None:
+    """The slug a renamed petition's old slug leads to now."""
+    return slugs.follow_slug("petition", old_slug)
 
 
 def upsert_petition(meta: dict, body: str, story_id: int | None) -> Petition:

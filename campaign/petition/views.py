@@ -33,12 +33,23 @@ def sign_rate_limit() -> str:
 
 def petition_or_404(slug: str) -> services.PublicPetition:
     """The public facts of the petition with this slug, or a 404 page."""
-    return services.public_petition(slug) or abort(404)
+    return services.public_petition(slug) or moved_or_404(slug)
 
 
 def ref_or_404(slug: str) -> services.PetitionRef:
     """The cached facts of the petition with this slug, or a 404 page."""
-    return services.petition_ref(slug) or abort(404)
+    return services.petition_ref(slug) or moved_or_404(slug)
+
+
+def moved_or_404(slug: str):
+    """Send a renamed petition's old address on to the same page at its new
+    one (301; 308 for a form, so it is posted again), else a 404 page."""
+    current = services.current_slug(slug)
+    if current is None:
+        abort(404)
+    values = {**request.view_args, "slug": current, **request.args}
+    status = 301 if request.method in ("GET", "HEAD") else 308
+    abort(redirect(url_for(request.endpoint, **values), status))
 
 
 def petition_panel(petition, form: SignForm | None = None) -> dict:
