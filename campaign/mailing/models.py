@@ -207,6 +207,20 @@ class DeliveryState(enum.Enum):
     SKIPPED = "skipped"  # left the list before their turn came
     UNKNOWN = "unknown"  # a run died mid-send: maybe delivered, never resent
 
+    @property
+    def label(self) -> str:
+        """What organisers read for this state."""
+        return DELIVERY_STATE_LABELS[self]
+
+
+DELIVERY_STATE_LABELS = {
+    DeliveryState.PENDING: _l("Waiting to send"),
+    DeliveryState.SENT: _l("Sent"),
+    DeliveryState.FAILED: _l("Refused by the mail server"),
+    DeliveryState.SKIPPED: _l("Not sent: left the list first"),
+    DeliveryState.UNKNOWN: _l("Unknown"),
+}
+
 
 class Delivery(db.Model):
     """The ledger: one row per recipient per broadcast, made when sending starts."""

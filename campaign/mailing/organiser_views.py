@@ -36,7 +36,7 @@ from campaign.mailing.forms import (
     TestCopyForm,
     broadcast_form,
 )
-from campaign.mailing.models import Audience
+from campaign.mailing.models import Audience, DeliveryState
 from campaign.permissions import Role, requires
 from campaign.petition.services import all_petitions, get_petition
 from campaign.tasks import delay
@@ -133,6 +133,7 @@ def render_show(broadcast, schedule_form: ScheduleForm, status: int = 200):
         if broadcast.state in broadcasts.EDITABLE
         else None,
         status=broadcasts.status(broadcast),
+        delivery_states=list(DeliveryState),
         schedule_form=schedule_form,
     ), status
 
