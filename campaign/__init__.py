@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from campaign.petition.views import bp as petition_bp
     from campaign.privacy.views import bp as privacy_bp
     from campaign.revisions.views import bp as revisions_bp
+    from campaign.story.organiser_views import bp as story_organiser_bp
     from campaign.story.views import bp as story_bp
 
     for blueprint in (
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
         petition_organiser_bp,
         mailing_organiser_bp,
         donate_organiser_bp,
+        story_organiser_bp,
         privacy_bp,
         revisions_bp,
         pages_bp,

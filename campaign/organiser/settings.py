@@ -19,6 +19,24 @@ def set_flag(key: str, on: bool) -> None:
     db.session.add(row)
 
 
+def get_value(key: str) -> str | None:
+    """A text setting; None when unset."""
+    row = db.session.get(Setting, key)
+    return row.value if row is not None else None
+
+
+def set_value(key: str, value: str | None) -> None:
+    """Change a text setting (None removes it), in the caller's unit of work."""
+    row = db.session.get(Setting, key)
+    if value is None:
+        if row is not None:
+            db.session.delete(row)
+        return
+    row = row or Setting(key=key)
+    row.value = value
+    db.session.add(row)
+
+
 def two_factor_required() -> bool:
     """Whether every organiser must sign in with a second factor."""
     return get_flag(REQUIRE_TWO_FACTOR)

@@ -1,18 +1,47 @@
-"""The story model and its translations into other languages."""
+"""The story model, its states, and its translations into other languages."""
 
+import enum
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
-from campaign.models import TimestampMixin
+from campaign.models import TimestampMixin, enum_column
+
+
+class StoryState(enum.Enum):
+    """Where a story is in its life: only published and archived ones are public."""
+
+    DRAFT = "draft"  # being written: organisers only
+    PUBLISHED = "published"  # public, listed, may be featured
+    ARCHIVED = "archived"  # still readable at its URL, with a notice; not listed
+
+    @property
+    def label(self) -> str:
+        """What organisers read for this state."""
+        return STORY_STATE_LABELS[self]
+
+    @property
+    def is_public(self) -> bool:
+        """Whether anyone may read a story in this state."""
+        return self is not StoryState.DRAFT
+
+
+STORY_STATE_LABELS = {
+    StoryState.DRAFT: _l("Draft"),
+    StoryState.PUBLISHED: _l("Published"),
+    StoryState.ARCHIVED: _l("Archived"),
+}
 
 
 class Story(TimestampMixin, db.Model):
-    """A published article, with its Markdown source and rendered HTML."""
+    """An article, with its Markdown source and rendered HTML."""
 
     __tablename__ = "story"
+    # The public lists: published stories, newest first.
+    __table_args__ = (sa.Index("ix_story_state_published_on", "state", "published_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
@@ -23,6 +52,9 @@ class Story(TimestampMixin, db.Model):
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     sources: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    state: Mapped[StoryState] = mapped_column(
+        enum_column(StoryState), default=StoryState.DRAFT
+    )
 
 
 class StoryTranslation(TimestampMixin, db.Model):
