@@ -155,7 +155,11 @@ def test_preview_shows_the_sanitised_page_and_saves_nothing(app, editor):
 def test_every_language_is_edited_side_by_side(app, editor):
     html = editor.get(f"/organiser/stories/{SEEDED}/edit").get_data(as_text=True)
     assert html.count('<fieldset class="language-column">') == 3
-    for legend in ("English (the original)", "Dari (optional)", "Pashto (optional)"):
+    for legend in (
+        "In English (the original)",
+        "In Dari (optional)",
+        "In Pashto (optional)",
+    ):
         assert f"<legend>{legend}</legend>" in html
     # Each field is marked with its language, so it is typed and read in it.
     marked = {
@@ -308,7 +312,7 @@ def test_a_step_that_does_not_fit_the_state_changes_nothing(app, editor):
     for name in ("archive", "feature"):  # a draft can be neither
         response = step(editor, "second-story", name)
         assert response.status_code == 409
-        assert "This story is Draft now" in response.get_data(as_text=True)
+        assert "the story&#39;s status is now Draft" in response.get_data(as_text=True)
     assert snapshot(app) == before
     assert step(editor, "no-such-story", "publish").status_code == 404
 

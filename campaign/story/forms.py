@@ -6,12 +6,11 @@ import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, Form, FormField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Optional, Regexp
 
-from campaign.forms import BAD_DATE, lazy_number, plain_text, strip
+from campaign.forms import BAD_DATE, at_most, plain_text, strip
 from campaign.localised import ORIGINAL, lang_and_dir, language_name
 from campaign.story.editing import StoryText
 
@@ -26,19 +25,6 @@ SLUG_MAX = 120
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def limit(most: int) -> Length:
-    """A length limit that says, in the reader's language, what it allows."""
-    return Length(
-        max=most,
-        message=lazy_ngettext(
-            "Use at most %(count)s character.",
-            "Use at most %(count)s characters.",
-            most,
-            count=lazy_number(most),
-        ),
-    )
-
-
 class StoryFacts(FlaskForm):
     """What the story has once, whatever the language."""
 
@@ -51,7 +37,7 @@ class StoryFacts(FlaskForm):
         filters=[strip, lambda value: value.lower() if value else value],
         validators=[
             Optional(),
-            limit(SLUG_MAX),
+            at_most(SLUG_MAX),
             Regexp(SLUG, message=_l("Use only a-z, 0-9 and single hyphens.")),
         ],
         render_kw={
@@ -144,31 +130,31 @@ def words_form(code: str) -> type[Words]:
         title = StringField(
             _l("Title"),
             filters=[strip],
-            validators=[*presence, limit(TITLE_MAX), plain_text],
+            validators=[*presence, at_most(TITLE_MAX), plain_text],
             render_kw={"maxlength": TITLE_MAX, **attributes},
         )
         kicker = StringField(
             _l("Kicker (the line above the title)"),
             filters=[strip],
-            validators=[limit(KICKER_MAX), plain_text],
+            validators=[at_most(KICKER_MAX), plain_text],
             render_kw={"maxlength": KICKER_MAX, **attributes},
         )
         summary = TextAreaField(
             _l("Summary (for share cards and the campaigns page)"),
             filters=[strip],
-            validators=[limit(SUMMARY_MAX), plain_text],
+            validators=[at_most(SUMMARY_MAX), plain_text],
             render_kw={"rows": 3, **attributes},
         )
         body_markdown = TextAreaField(
             _l("Story (Markdown)"),
             filters=[strip],
-            validators=[*body_presence, limit(BODY_MAX), plain_text],
+            validators=[*body_presence, at_most(BODY_MAX), plain_text],
             render_kw={"rows": 20, **attributes},
         )
         sources = TextAreaField(
             _l("Sources (one a line)"),
             filters=[strip],
-            validators=[limit(SOURCES_MAX), plain_text],
+            validators=[at_most(SOURCES_MAX), plain_text],
             render_kw={"rows": 2, **attributes},
         )
 

@@ -166,8 +166,7 @@ def _not_now(story):
     return render_error(
         409,
         _(
-            "This story is %(state)s now, so that is not possible. Nothing "
-            "was changed.",
+            "Not possible: the story's status is now %(state)s. Nothing was changed.",
             state=story.state.label,
         ),
     )
