@@ -335,10 +335,14 @@ def test_featuring_a_story_changes_the_front_page_at_once(app_factory):
     # Featuring another moves it; only one story is featured at a time.
     step(editor, SEEDED, "feature")
     assert f"<h1>{SEEDED_TITLE}</h1>" in visitor.get("/").get_data(as_text=True)
-    # A featured story taken back to draft leaves the front page at once.
+    # A featured story taken back to draft leaves the front page at once,
+    # and is featured no more.
     step(editor, "second-story", "feature")
+    assert "fifth year</h1>" in visitor.get("/").get_data(as_text=True)
     post_form(editor, "/organiser/stories/second-story/unpublish")
     assert f"<h1>{SEEDED_TITLE}</h1>" in visitor.get("/").get_data(as_text=True)
+    listing = editor.get("/organiser/stories/").get_data(as_text=True)
+    assert "Featured on the front page" not in listing
 
 
 def test_staff_may_look_but_not_change(app):
