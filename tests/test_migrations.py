@@ -1,16 +1,15 @@
 """The migrations build exactly the schema the models describe."""
 
-import shutil
+from datetime import UTC, date, datetime
 
 import flask_migrate
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from campaign.cli import seed_content
 from campaign.extensions import db
 from campaign.petition.models import Petition
-from campaign.text import CONTENT_DIR
+from campaign.story.models import Story, StoryState
 from tests.helpers import reset_database
 
 
@@ -34,18 +33,60 @@ def test_migrations_downgrade_cleanly(app):
         assert set(db.inspect(db.engine).get_table_names()) <= {"alembic_version"}
 
 
-def test_upgrading_sanitises_html_stored_before_the_sanitiser(app, tmp_path):
+def test_upgrading_sanitises_html_stored_before_the_sanitiser(app):
     unsafe = '<img src="x" onerror="alert(1)"> <a href="javascript:alert(2)">go</a>'
-    for name in ("story.md", "petition.md"):  # 0007 had no translations
-        shutil.copy(CONTENT_DIR / name, tmp_path / name)
+    # Rows as 0007 stored them, written with that schema's columns only (the
+    # models describe today's).
+    story = sa.table(
+        "story",
+        *map(sa.column, ("id", "slug", "title", "kicker", "summary")),
+        *map(sa.column, ("published_on", "body_markdown", "body_html", "sources")),
+        *map(sa.column, ("created_at", "updated_at")),
+    )
+    petition = sa.table(
+        "petition",
+        *map(sa.column, ("id", "slug", "story_id", "title", "target", "goal")),
+        *map(sa.column, ("body_markdown", "body_html", "state")),
+        *map(sa.column, ("created_at", "updated_at")),
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    times = {"created_at": now, "updated_at": now}
     with app.app_context():
         reset_database()
         flask_migrate.upgrade(revision="0007")
-        seed_content(tmp_path)
         db.session.execute(
-            sa.update(Petition).values(body_markdown=unsafe, body_html=unsafe)
+            story.insert().values(
+                id=1,
+                slug="s",
+                title="S",
+                kicker="",
+                summary="",
+                published_on=date(2026, 1, 1),
+                body_markdown=unsafe,
+                body_html=unsafe,
+                sources="[]",
+                **times,
+            )
+        )
+        db.session.execute(
+            petition.insert().values(
+                id=1,
+                slug="p",
+                story_id=1,
+                title="P",
+                target="T",
+                goal=10,
+                body_markdown=unsafe,
+                body_html=unsafe,
+                state="open",
+                **times,
+            )
         )
         db.session.commit()
         flask_migrate.upgrade()
         stored = db.session.scalar(sa.select(Petition.body_html))
+        story_html = db.session.scalar(sa.select(Story.body_html))
+        state = db.session.scalar(sa.select(Story.state))
+    assert "onerror" not in story_html and "javascript:" not in story_html
+    assert state is StoryState.PUBLISHED  # stories from before states stay public
     assert "onerror" not in stored and "javascript:" not in stored

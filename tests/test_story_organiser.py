@@ -215,7 +215,7 @@ def test_a_translation_needs_a_title_and_text_or_nothing(app, editor):
     [
         ({"text_en-title": ""}, "Give the story a title."),
         ({"text_en-body_markdown": ""}, "Write the story."),
-        ({"slug": "Not a slug!"}, "Use only a-z, 0-9 and single hyphens."),
+        ({"slug": "Not a slug!"}, "Use only lowercase letters a to z, digits"),
         ({"published_on": "yesterday"}, "Enter a date like 2026-11-30."),
         ({"text_en-title": "x" * 301}, "Use at most 300 characters."),
         ({"text_en-title": "a\x01b"}, "Remove the invisible control characters."),
@@ -381,3 +381,20 @@ def test_steps_need_the_form_token(app, editor):
     response = editor.post("/organiser/stories/new", data=story_fields())
     assert refused_as_forged(response)
     assert snapshot(app) == before
+
+
+def test_the_first_edit_of_a_seeded_story_compares_with_its_words_before(app, editor):
+    """A story loaded from content has no history yet: its first save keeps
+    the words as they stood, so the history page shows what that save changed."""
+    fields = story_fields(**{"slug": SEEDED, "text_en-title": "Second wording"})
+    post_form(editor, f"/organiser/stories/{SEEDED}/edit", **fields)
+    with app.app_context():
+        story_id = db.session.scalar(sa.select(Story.id).filter_by(slug=SEEDED))
+    edit_page = editor.get(f"/organiser/stories/{SEEDED}/edit").get_data(as_text=True)
+    history = f"/organiser/history/story/{story_id}"
+    assert f'href="{history}"' in edit_page
+    html = editor.get(history).get_data(as_text=True)
+    assert "First version kept" in html
+    english = [row for row in html.split("<tr>") if "<td>English</td>" in row]
+    assert len(english) == 2 and "Title" in english[0]  # newest first
+    assert EDITOR in english[0]

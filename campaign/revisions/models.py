@@ -20,6 +20,7 @@ FIELD_LABELS = {
     "summary": _l("Summary"),
     "target": _l("Addressed to"),
     "body_markdown": _l("Text (Markdown)"),
+    "sources": _l("Sources"),
 }
 
 

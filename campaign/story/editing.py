@@ -14,7 +14,7 @@ from campaign.extensions import db
 from campaign.localised import ORIGINAL, lang_and_dir
 from campaign.organiser.settings import set_value
 from campaign.petition.models import Petition
-from campaign.revisions import record_revision
+from campaign.revisions import record_revision, start_history
 from campaign.story.models import Story, StoryState, StoryTranslation
 from campaign.story.services import (
     FEATURED,
@@ -101,21 +101,27 @@ def save_story(
     if story is None:
         story = Story(slug=new_slug, state=StoryState.DRAFT)
         db.session.add(story)
+    else:  # the words before this first recorded save, to compare it with
+        for locale in texts:
+            if (before := text_of(story, locale)) is not None:
+                start_history(KIND, story.id, locale, before.revision_fields())
     _apply(story, original)
     story.published_on = published_on
-    db.session.flush()  # an id for a new story's translations and revisions
     if old_slug is not None and new_slug != old_slug:
         slugs.rename_slug(KIND, story.id, old_slug, new_slug)
         story.slug = new_slug
+    try:
+        db.session.flush()  # an id for a new story's translations and revisions
+    except sa.exc.IntegrityError:  # another save took the slug meanwhile
+        db.session.rollback()
+        raise SlugTaken from None
     record_revision(KIND, story.id, ORIGINAL, original.revision_fields(), organiser)
     for locale, words in texts.items():
         if locale != ORIGINAL:
             _save_translation(story, locale, words, organiser)
     action = "story.edit" if old_slug else "story.create"
-    detail = (
-        story.slug if old_slug in (None, story.slug) else f"{old_slug} → {story.slug}"
-    )
-    record(organiser, action, detail)
+    renamed = old_slug not in (None, story.slug)
+    record(organiser, action, f"{old_slug} → {story.slug}" if renamed else story.slug)
     db.session.commit()
     forget_story(*{story.slug, old_slug or story.slug})
     return story
@@ -126,10 +132,8 @@ def _slug_for(story: Story | None, wanted: str, title: str) -> str:
     if not wanted:
         if story is not None:
             return story.slug
-        return slugs.available_slug(KIND, slugs.derive_slug(title) or KIND)
-    if story is not None and wanted == story.slug:
-        return wanted
-    if slugs.available_slug(KIND, wanted) != wanted:
+        return slugs.available_slug(KIND, slugs.derive_slug(title))
+    if slugs.slug_owner(KIND, wanted) not in (None, story.id if story else None):
         raise SlugTaken
     return wanted
 

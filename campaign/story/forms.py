@@ -2,16 +2,16 @@
 site's languages side by side (English required, the others optional).
 Syntax rules only; the slug's uniqueness is the service's."""
 
-import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Form, FormField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Optional, Regexp
+from wtforms.validators import DataRequired, Optional
 
 from campaign.forms import BAD_DATE, at_most, plain_text, strip
 from campaign.localised import ORIGINAL, lang_and_dir, language_name
+from campaign.slugs import SLUG_MAX, lowercase, slug_field_check
 from campaign.story.editing import StoryText
 
 # Field limits: three languages' bodies fit ORGANISER_MAX_CONTENT_LENGTH even
@@ -21,8 +21,6 @@ KICKER_MAX = 120
 SUMMARY_MAX = 1_000
 BODY_MAX = 25_000
 SOURCES_MAX = 2_000
-SLUG_MAX = 120
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class StoryFacts(FlaskForm):
@@ -34,12 +32,8 @@ class StoryFacts(FlaskForm):
             "Lower-case letters, digits and hyphens, as in the address "
             "/stories/your-slug. Leave it empty to make one from the title."
         ),
-        filters=[strip, lambda value: value.lower() if value else value],
-        validators=[
-            Optional(),
-            at_most(SLUG_MAX),
-            Regexp(SLUG, message=_l("Use only a-z, 0-9 and single hyphens.")),
-        ],
+        filters=[strip, lowercase],
+        validators=[Optional(), at_most(SLUG_MAX), slug_field_check],
         render_kw={
             "maxlength": SLUG_MAX,
             "dir": "ltr",
