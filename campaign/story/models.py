@@ -23,6 +23,10 @@ class Story(TimestampMixin, db.Model):
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     sources: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # The header image (campaign/images/), if the story has one.
+    image_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("image.id", ondelete="SET NULL")
+    )
 
 
 class StoryTranslation(TimestampMixin, db.Model):

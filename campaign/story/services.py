@@ -34,6 +34,7 @@ class PublicStory:
     sources: tuple[str, ...]
     locale: str = ORIGINAL
     original_title: str = ""
+    image_id: int | None = None  # its header image (campaign/images/)
 
     @property
     def is_translation(self) -> bool:
@@ -63,6 +64,7 @@ def front_story(locale: str | None = None) -> PublicStory | None:
             tuple(getattr(text, "sources", None) or story.sources or ()),
             getattr(text, "locale", ORIGINAL),
             story.title,
+            story.image_id,
         )
 
     return remember(_front_key(locale), load)
