@@ -102,6 +102,8 @@ def register_blueprints(app: Flask) -> None:
     from campaign.donate.views import bp as donate_bp
     from campaign.donate.views import webhook_bp
     from campaign.health.views import bp as health_bp
+    from campaign.images.views import bp as images_bp
+    from campaign.images.views import organiser_bp as images_organiser_bp
     from campaign.mailing.organiser_views import bp as mailing_organiser_bp
     from campaign.mailing.views import bp as mailing_bp
     from campaign.organiser.views import bp as organiser_bp
@@ -125,6 +127,8 @@ def register_blueprints(app: Flask) -> None:
         mailing_organiser_bp,
         donate_organiser_bp,
         story_organiser_bp,
+        images_bp,
+        images_organiser_bp,
         privacy_bp,
         revisions_bp,
         pages_bp,

@@ -102,6 +102,12 @@ class Config:
     # The same for pages under /organiser/: whole petition texts, stories and
     # broadcasts, in scripts that take two bytes a letter and six escaped.
     ORGANISER_MAX_CONTENT_LENGTH = 512 * 1024
+    # Story images (campaign/images/): the largest file an editor may upload
+    # (its page's body limit is this plus room for the form), and the most
+    # pixels it may decode to (a decompression bomb is refused; Pillow's own
+    # limit, about 89 million, stands behind it).
+    IMAGE_MAX_BYTES = 10_000_000
+    IMAGE_MAX_PIXELS = 50_000_000
     WTF_CSRF_TIME_LIMIT = 6 * 3600
     PROXY_FIX_X_FOR = 0
     SIGN_RATE_LIMIT = "10 per minute;100 per hour"
@@ -248,6 +254,8 @@ ENV_INTS = [
     "PROXY_FIX_X_FOR",
     "MAX_CONTENT_LENGTH",
     "ORGANISER_MAX_CONTENT_LENGTH",
+    "IMAGE_MAX_BYTES",
+    "IMAGE_MAX_PIXELS",
     "CONFIRM_TOKEN_MAX_AGE",
     "NOTICE_INTERVAL",
     "COUNTER_SHARDS",

@@ -46,8 +46,9 @@ def validates_text(view):
     return view
 
 
-def max_body(size: int):
-    """Give a view its own body limit in bytes (Stripe's events, say)."""
+def max_body(size):
+    """Give a view its own body limit in bytes (Stripe's events, say), or a
+    function returning it (read from config at request time)."""
 
     def decorate(view):
         view.max_body = size
@@ -61,7 +62,7 @@ def body_limit() -> int:
     config = current_app.config
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "max_body", None):
-        return view.max_body
+        return view.max_body() if callable(view.max_body) else view.max_body
     if request.path.startswith(ORGANISER_PREFIX):
         return config["ORGANISER_MAX_CONTENT_LENGTH"]
     return config["MAX_CONTENT_LENGTH"]
@@ -123,6 +124,17 @@ def refusal():
 def too_large(error: RequestEntityTooLarge):
     """A body over this page's limit: say what the limit is."""
     limit = request.max_content_length or body_limit()
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "accepts_files", False):
+        size = format_number(max(1, round(limit / 1_000_000)))
+        return render_error(
+            413,
+            _(
+                "That file is larger than this page accepts (at most %(size)s MB). "
+                "Choose a smaller file and try again.",
+                size=size,
+            ),
+        )
     size = format_number(limit / 1024, format="#,##0")
     return render_error(
         413,

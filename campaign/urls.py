@@ -6,9 +6,9 @@ from babel import Locale
 from flask import current_app
 from flask_babel import get_locale
 
-# Endpoints with one URL for every language: static files are the same bytes
-# in all of them, so nginx's /static/ location and browser caches see one copy.
-UNPREFIXED = frozenset({"static"})
+# Endpoints with one URL for every language: static files and story images
+# are the same bytes in all of them, so nginx and browser caches see one copy.
+UNPREFIXED = frozenset({"static", "images.rendition", "images.card"})
 
 
 def prefix_of(locale: str, default: str) -> str:

@@ -1,13 +1,16 @@
 """The site's pages in their empty, error and success states, and the data
 that puts them there: shared by the axe-core and Nu HTML Checker tests."""
 
+import io
 import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from PIL import Image
 
 from campaign.config import Config
 from campaign.extensions import db
+from campaign.images.services import set_story_image, story_by_slug
 from campaign.mailing.models import Broadcast, Subscriber
 from campaign.permissions import Role
 from campaign.petition.models import Petition, PetitionState
@@ -17,6 +20,7 @@ from tests.test_organiser import PASSWORD, add_organiser, log_in
 from tests.test_two_factor import enrol
 
 CLOSED = "an-earlier-petition"
+STORY = "russia-recognizes-taliban"
 ADMIN = "admin@example.org"
 TWO_FACTOR = "twofactor@example.org"
 # Names in another script than the page's, as bdi must isolate them.
@@ -68,6 +72,12 @@ def populate(app, inbox) -> Data:
         )
         db.session.add(Broadcast(subject="Update", body_markdown="Hello"))
         db.session.commit()
+        # The story with its header image (<picture>, og:image).
+        photo = io.BytesIO()
+        Image.new("RGB", (1200, 800), (90, 60, 120)).save(photo, "JPEG")
+        alt_texts = {"fa_AF": "تصویر گزارش", "ps": "د کیسې انځور"}
+        story = story_by_slug(STORY)
+        set_story_image(story, photo.getvalue(), "A photo", alt_texts, None)
         broadcast_id = db.session.scalar(sa.select(sa.func.max(Broadcast.id)))
         token = db.session.scalar(sa.select(Subscriber.token))
     return Data(broadcast_id, token, secret)
@@ -104,6 +114,7 @@ def organiser_paths(data: Data) -> dict[str, str]:
         "petition": f"/organiser/petitions/{SLUG}",
         "moderate": f"/organiser/petitions/{SLUG}/moderate",
         "edit": f"/organiser/petitions/{SLUG}/edit",
+        "story-image": f"/organiser/stories/{STORY}/image",
         "print": f"/organiser/petitions/{SLUG}/print",
         "broadcasts": "/organiser/broadcasts/",
         "broadcast-new": "/organiser/broadcasts/new",

@@ -15,6 +15,7 @@ from tests.helpers import SLUG, csrf_token, submit
 from tests.site_pages import (
     ADMIN,
     LANGUAGES,
+    STORY,
     TWO_FACTOR,
     organiser_paths,
     populate,
@@ -65,6 +66,7 @@ def organiser_forms(client, q: str, data) -> dict[str, object]:
     broadcast = f"/organiser/broadcasts/{data.broadcast_id}"
     return {
         "edit-error": submit(client, edit, title="", goal="x"),
+        "story-image-error": submit(client, f"{q}/organiser/stories/{STORY}/image"),
         "broadcast-new-error": submit(client, f"{q}/organiser/broadcasts/new"),
         "broadcast-schedule-error": submit(
             client, f"{q}{broadcast}/schedule", f"{q}{broadcast}"

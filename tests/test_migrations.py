@@ -83,6 +83,8 @@ def test_upgrading_sanitises_html_stored_before_the_sanitiser(app):
             )
         )
         db.session.commit()
+        db.session.remove()
+        flask_migrate.downgrade(revision="0007")
         flask_migrate.upgrade()
         stored = db.session.scalar(sa.select(Petition.body_html))
         story_html = db.session.scalar(sa.select(Story.body_html))

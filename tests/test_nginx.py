@@ -2,15 +2,19 @@
 public pages come from the cache, organisers' never do, static files from disk."""
 
 import http.client
+import io
+import re
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from werkzeug.serving import make_server
 
 from bench import nginx_server
 from campaign.extensions import db
+from campaign.images.services import set_story_image, story_by_slug
 from campaign.petition.services import get_petition, update_petition
 from tests.helpers import SLUG, free_port, wait_for
 
@@ -47,10 +51,10 @@ def proxied(app_factory, tmp_path):
     server.shutdown()
 
 
-def get(port: int, path: str, headers: dict | None = None):
-    """A GET through nginx: (status, headers, body)."""
+def get(port: int, path: str, headers: dict | None = None, method="GET", body=None):
+    """A GET (or ``method``) through nginx: (status, headers, body)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", path, headers=headers or {})
+    connection.request(method, path, body=body, headers=headers or {})
     response = connection.getresponse()
     body = response.read()
     connection.close()
@@ -127,3 +131,27 @@ def test_a_chosen_language_passes_the_cached_front_page(proxied):
         assert headers["X-Cache-Status"] != "HIT"
     status, headers, _ = get(port, "/")  # everyone else still gets the copy
     assert status == 200 and headers["X-Cache-Status"] == "HIT"
+
+
+def test_story_images_are_cached_and_their_upload_takes_a_photo(proxied):
+    app, counted, port = proxied
+    with app.app_context():
+        photo = io.BytesIO()
+        Image.new("RGB", (800, 400), (90, 60, 120)).save(photo, "JPEG")
+        story = story_by_slug("russia-recognizes-taliban")
+        set_story_image(story, photo.getvalue(), "A photo", {}, None)
+        url = re.search(r'src="(/images/[^"]+)"', get(port, "/")[2].decode())[1]
+        db.session.remove()
+    first, second = get(port, url), get(port, url)
+    assert first[0] == second[0] == 200 and second[1]["X-Cache-Status"] == "HIT"
+    assert "immutable" in second[1]["Cache-Control"]
+    assert counted.paths.count(url) == 1
+    # A 3 MB photo passes nginx to the upload page (which asks to sign in);
+    # other pages keep nginx's 1 MB limit.
+    body = b"x" * 3_000_000
+    form = {"Content-Type": "multipart/form-data; boundary=x"}
+    page = "/organiser/stories/russia-recognizes-taliban/image"
+    assert get(port, page, form, "POST", body)[0] != 413
+    assert page in counted.paths
+    assert get(port, "/fa" + page, form, "POST", body)[0] != 413
+    assert get(port, "/organiser/login", form, "POST", body)[0] == 413

@@ -48,6 +48,8 @@ MATRIX = {
     "broadcasts.schedule": EDITOR,
     "broadcasts.cancel": EDITOR,
     "broadcasts.record_bounce": EDITOR,
+    "images_organiser.story_image_page": EDITOR,
+    "images_organiser.remove_story_image": EDITOR,
     "donate_organiser.overview": STAFF,
     "donate_organiser.export": STAFF,
     "story_organiser.index": STAFF,

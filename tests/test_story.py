@@ -90,12 +90,6 @@ def test_banner_line_is_not_part_of_the_article(client):
     assert "banner" not in article.split("</article>")[0]
 
 
-def test_donate_page_without_stripe_keys_says_giving_is_not_set_up(client):
-    response = client.get("/donate")
-    assert response.status_code == 200
-    assert "Online donations are not set up yet" in response.get_data(as_text=True)
-
-
 def test_share_cards_and_canonical_url(client):
     html = client.get("/").get_data(as_text=True)
     assert '<link rel="canonical" href="http://campaign.test/">' in html

@@ -55,6 +55,10 @@ class Story(TimestampMixin, db.Model):
     state: Mapped[StoryState] = mapped_column(
         enum_column(StoryState), default=StoryState.DRAFT
     )
+    # The header image (campaign/images/), if the story has one.
+    image_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("image.id", ondelete="SET NULL")
+    )
 
 
 class StoryTranslation(TimestampMixin, db.Model):

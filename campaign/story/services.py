@@ -40,6 +40,7 @@ class PublicStory:
     locale: str = ORIGINAL
     original_title: str = ""
     state: StoryState = StoryState.PUBLISHED
+    image_id: int | None = None  # its header image (campaign/images/)
 
     @property
     def is_translation(self) -> bool:
@@ -72,6 +73,7 @@ class PublicStory:
             getattr(text, "locale", ORIGINAL),
             story.title,
             story.state,
+            story.image_id,
         )
 
 
