@@ -68,5 +68,11 @@ def translation_files(content_dir: Path, name: str) -> Iterator[tuple[str, str]]
 
 
 def register(app: Flask) -> None:
-    """Give templates the link to the original and the fallback's ``lang``."""
-    app.jinja_env.globals.update(original_url=original_url, original_lang=original_lang)
+    """Give templates the link to the original, the fallback's ``lang``, and
+    each language's name and ``lang``/``dir`` (side-by-side editing)."""
+    app.jinja_env.globals.update(
+        original_url=original_url,
+        original_lang=original_lang,
+        language_name=language_name,
+        lang_and_dir=lang_and_dir,
+    )

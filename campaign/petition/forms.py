@@ -1,8 +1,10 @@
 """Petition forms: the sign form, and the organisers' edit, export and
 moderation forms. Syntax rules only; business rules live in services."""
 
+import functools
+
+from flask_babel import LazyString, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -13,7 +15,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from campaign.forms import (
     BAD_CHOICE,
@@ -28,9 +37,13 @@ from campaign.forms import (
     plain_text,
     strip,
 )
+from campaign.localised import lang_and_dir, language_name
 from campaign.petition.exports import Filters
+from campaign.petition.goals import GoalMode
+from campaign.petition.lifecycle import story_choices
 from campaign.petition.models import PETITION_WORDING, SignatureState
 from campaign.petition.moderation import Selection
+from campaign.petition.services import TEXT_FIELDS
 from campaign.slugs import SLUG_MAX, lowercase, slug_field_check
 
 COMMENT_MAX = 500
@@ -79,14 +92,13 @@ class SignForm(FlaskForm):
     public = BooleanField(_l("Show my first name, country and comment on this page"))
 
 
-class PetitionForm(FlaskForm):
-    """What organisers may change about a petition."""
-
-    title = StringField(
-        _l("Title"),
+def title_field(label, required: bool = True, **options) -> StringField:
+    """A petition's title (in English, or in a language version)."""
+    return StringField(
+        label,
         filters=[strip],
         validators=[
-            DataRequired(_l("Give the petition a title.")),
+            DataRequired(_l("Give the petition a title.")) if required else Optional(),
             Length(
                 max=TITLE_MAX,
                 message=lazy_ngettext(
@@ -97,12 +109,17 @@ class PetitionForm(FlaskForm):
                 ),
             ),
         ],
+        **options,
     )
-    target = StringField(
-        _l("Addressed to"),
+
+
+def target_field(label, required: bool = True, **options) -> StringField:
+    """Whom the petition asks: the decision-maker."""
+    return StringField(
+        label,
         filters=[strip],
         validators=[
-            DataRequired(_l("Say whom the petition asks.")),
+            DataRequired(_l("Say whom the petition asks.")) if required else Optional(),
             Length(
                 max=TARGET_MAX,
                 message=lazy_ngettext(
@@ -113,11 +130,16 @@ class PetitionForm(FlaskForm):
                 ),
             ),
         ],
+        **options,
     )
-    body_markdown = TextAreaField(
-        _l("Petition text (Markdown)"),
+
+
+def body_field(label, required: bool = True, **options) -> TextAreaField:
+    """The petition's text, in Markdown."""
+    return TextAreaField(
+        label,
         validators=[
-            DataRequired(_l("Write the petition text.")),
+            DataRequired(_l("Write the petition text.")) if required else Optional(),
             Length(
                 max=PETITION_TEXT_MAX,
                 message=lazy_ngettext(
@@ -128,7 +150,42 @@ class PetitionForm(FlaskForm):
                 ),
             ),
         ],
-        render_kw={"rows": 12},
+        **options,
+    )
+
+
+def _mode_value(value):
+    """A goal mode as its form value ("fixed"), whether given as enum or text."""
+    return value.value if isinstance(value, GoalMode) else value
+
+
+def _story_value(value):
+    """A story id as its form value ("" for none)."""
+    return "" if value in (None, "") else str(value)
+
+
+# Paths of the organiser area a slug must not take (/organiser/petitions/new).
+RESERVED_SLUGS = {"new"}
+
+
+def not_reserved(form, field) -> None:
+    """Refuse a slug the site's own pages use."""
+    if field.data in RESERVED_SLUGS:
+        raise ValidationError(_l("That address is used by the site: choose another."))
+
+
+# What an English field is written in, whatever the organiser pages' language.
+ENGLISH = {"lang": "en", "dir": "ltr"}
+
+
+class PetitionForm(FlaskForm):
+    """What organisers set about a petition: its English words, its goal and
+    the story it belongs to (the edit page adds each language version)."""
+
+    title = title_field(_l("Title"), render_kw=ENGLISH)
+    target = target_field(_l("Addressed to (the decision-maker)"), render_kw=ENGLISH)
+    body_markdown = body_field(
+        _l("Petition text (Markdown)"), render_kw={"rows": 12, **ENGLISH}
     )
     slug = StringField(
         _l("Web address (slug)"),
@@ -137,7 +194,7 @@ class PetitionForm(FlaskForm):
             "change the old address keeps leading here."
         ),
         filters=[strip, lowercase],
-        validators=[Optional(), slug_field_check],
+        validators=[Optional(), slug_field_check, not_reserved],
         render_kw={
             "maxlength": SLUG_MAX,
             "dir": "ltr",
@@ -153,19 +210,146 @@ class PetitionForm(FlaskForm):
         ],
         invalid_value_message=_l("Set the goal as a whole number, like 1000."),
     )
-    state = SelectField(
-        _l("Status"),
-        choices=[
-            SelectChoice("open", _l("Open: taking signatures")),
-            SelectChoice("closed", _l("Closed")),
-        ],
+    goal_mode = SelectField(
+        _l("When the goal is reached"),
+        choices=[SelectChoice(mode.value, mode.label) for mode in GoalMode],
+        coerce=_mode_value,
+        default=GoalMode.FIXED.value,
+        invalid_choice_message=BAD_CHOICE,
+    )
+    story_id = SelectField(
+        _l("Story it belongs to"),
+        coerce=_story_value,
+        default="",
         invalid_choice_message=BAD_CHOICE,
     )
 
+    def __init__(self, *args, **kwargs):
+        """The form, offering the stories there are now."""
+        super().__init__(*args, **kwargs)
+        self.story_id.choices = [
+            SelectChoice("", _l("None")),
+            *[SelectChoice(str(id_), title) for id_, title in story_choices()],
+        ]
+
     def fields(self) -> dict:
-        """The edited values, by field name."""
-        names = ["title", "target", "body_markdown", "slug", "goal", "state"]
-        return {name: getattr(self, name).data for name in names}
+        """The English words, goal and story, by the petition's attribute names."""
+        return {
+            "title": self.title.data,
+            "target": self.target.data,
+            "body_markdown": self.body_markdown.data,
+            "slug": self.slug.data,
+            "goal": self.goal.data,
+            "goal_mode": GoalMode(self.goal_mode.data),
+            "story_id": int(self.story_id.data) if self.story_id.data else None,
+        }
+
+
+class NewPetitionForm(PetitionForm):
+    """A new petition: the edit form's fields; its address may be left to
+    be made from the title."""
+
+    slug = StringField(
+        _l("Web address (slug)"),
+        description=_l(
+            "The last part of the petition's address, /petitions/…. Leave it "
+            "empty to make one from the title."
+        ),
+        filters=[strip, lowercase],
+        validators=[Optional(), slug_field_check, not_reserved],
+        render_kw={
+            "maxlength": SLUG_MAX,
+            "dir": "ltr",
+            "spellcheck": "false",
+            "aria-describedby": "slug-hint",
+        },
+    )
+
+
+class EditPetitionForm(PetitionForm):
+    """The edit page: the English petition beside a version in each other
+    language (fields ``title_<locale>`` …, built by ``edit_form_class``)."""
+
+    locales: tuple[str, ...] = ()
+
+    def version_fields(self, locale: str) -> list:
+        """One language version's fields: title, target, text."""
+        return [getattr(self, f"{name}_{locale}") for name in TEXT_FIELDS]
+
+    def validate(self, extra_validators=None) -> bool:
+        """Each language version is whole (title, target and text) or empty."""
+        valid = super().validate(extra_validators)
+        for locale in self.locales:
+            fields = self.version_fields(locale)
+            if any(f.data for f in fields):
+                for f in fields:
+                    if not f.data and not f.errors:
+                        f.errors.append(VERSION_INCOMPLETE)
+                        valid = False
+        return valid
+
+    def translations(self) -> dict[str, dict[str, str]]:
+        """Each language version's words, by locale (all empty: no version)."""
+        return {
+            locale: {
+                name: (getattr(self, f"{name}_{locale}").data or "")
+                for name in TEXT_FIELDS
+            }
+            for locale in self.locales
+        }
+
+
+VERSION_INCOMPLETE = _l(
+    "Fill this in too, or leave this language's title, addressee and text "
+    "all empty (then the English is shown)."
+)
+
+
+@functools.cache
+def edit_form_class(locales: tuple[str, ...]) -> type[EditPetitionForm]:
+    """The edit form with a title, addressee and text for each of ``locales``,
+    each field marked with its language's ``lang`` and ``dir``."""
+    fields = {"locales": locales}
+    for code in locales:
+        marks = lang_and_dir(code)
+        fields[f"title_{code}"] = title_field(
+            _version_label(_l("Title (%(language)s)"), code),
+            required=False,
+            render_kw=marks,
+        )
+        fields[f"target_{code}"] = target_field(
+            _version_label(_l("Addressed to (%(language)s)"), code),
+            required=False,
+            render_kw=marks,
+        )
+        fields[f"body_markdown_{code}"] = body_field(
+            _version_label(_l("Petition text in Markdown (%(language)s)"), code),
+            required=False,
+            render_kw={"rows": 12, **marks},
+        )
+    return type("EditPetitionForm", (EditPetitionForm,), fields)
+
+
+def _version_label(label, code: str) -> LazyString:
+    """A field label naming the language, in the organiser pages' language."""
+    return LazyString(lambda: str(label) % {"language": language_name(code)})
+
+
+def edit_form_data(petition, translations: dict) -> dict:
+    """What the edit form starts with: the petition and its language versions."""
+    data = {
+        "title": petition.title,
+        "target": petition.target,
+        "body_markdown": petition.body_markdown,
+        "slug": petition.slug,
+        "goal": petition.goal,
+        "goal_mode": petition.goal_mode.value,
+        "story_id": _story_value(petition.story_id),
+    }
+    for locale, row in translations.items():
+        for name in TEXT_FIELDS:
+            data[f"{name}_{locale}"] = getattr(row, name)
+    return data
 
 
 def signed_date(label) -> DateField:

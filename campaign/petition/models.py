@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaign.extensions import db
 from campaign.models import TimestampMixin, UTCDateTime, enum_column
 from campaign.outbox import OutboxMixin
+from campaign.petition.goals import GoalMode, shown_goal
 
 # The text beside ``Signature.join_list``, word for word: a signer who ticks it
 # and confirms joins the mailing list, and the consent record keeps this text.
@@ -17,10 +18,32 @@ PETITION_WORDING = _l("Email me updates about this campaign")
 
 
 class PetitionState(enum.Enum):
-    """Whether a petition takes signatures."""
+    """Where a petition is in its life: a draft only organisers see, open
+    (taking signatures), closed (readable, final count), archived (readable,
+    left out of the open list). The transitions are in services.py."""
 
+    DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
+    ARCHIVED = "archived"
+
+    @property
+    def label(self) -> str:
+        """What organisers read for this state: the dashboard's words."""
+        return PETITION_STATE_LABELS[self]
+
+    @property
+    def is_public(self) -> bool:
+        """Whether the public may read the petition (every state but a draft)."""
+        return self is not PetitionState.DRAFT
+
+
+PETITION_STATE_LABELS = {
+    PetitionState.DRAFT: _l("Draft"),
+    PetitionState.OPEN: _l("Open"),
+    PetitionState.CLOSED: _l("Closed"),
+    PetitionState.ARCHIVED: _l("Archived"),
+}
 
 
 class SignatureState(enum.Enum):
@@ -65,9 +88,15 @@ class Petition(TimestampMixin, db.Model):
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     goal: Mapped[int] = mapped_column(default=1000)
-    state: Mapped[PetitionState] = mapped_column(
-        enum_column(PetitionState), default=PetitionState.OPEN
+    goal_mode: Mapped[GoalMode] = mapped_column(
+        enum_column(GoalMode), default=GoalMode.FIXED, server_default="fixed"
     )
+    # A petition starts as a draft; content loaded by the seed starts open.
+    state: Mapped[PetitionState] = mapped_column(
+        enum_column(PetitionState), default=PetitionState.DRAFT
+    )
+    # When it last closed (shown on its page while closed or archived).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     story = relationship("Story")
 
@@ -75,6 +104,10 @@ class Petition(TimestampMixin, db.Model):
     def is_open(self) -> bool:
         """Whether the petition takes new signatures."""
         return self.state is PetitionState.OPEN
+
+    def goal_at(self, count: int) -> int:
+        """The goal shown beside ``count`` confirmed signatures."""
+        return shown_goal(self.goal, self.goal_mode, count)
 
 
 class PetitionTranslation(TimestampMixin, db.Model):

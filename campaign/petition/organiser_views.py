@@ -1,4 +1,5 @@
-"""Organiser pages for petitions: dashboard, detail, edit, exports, print, moderation.
+"""Organiser pages for petitions: dashboard, detail, create, edit in every
+language, preview, change of state, exports, print, moderation.
 
 Every route declares the role it needs (campaign/permissions.py).
 """
@@ -16,17 +17,27 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
 from campaign.audit import audit
 from campaign.forms import render_form
 from campaign.i18n.numbers import format_number
+from campaign.localised import ORIGINAL, other_languages
 from campaign.permissions import Role, requires
-from campaign.petition import moderation, services
+from campaign.petition import lifecycle, moderation, services
 from campaign.petition.exports import SignatureExport
-from campaign.petition.forms import ExportForm, PetitionForm, SelectionForm
+from campaign.petition.forms import (
+    ExportForm,
+    NewPetitionForm,
+    SelectionForm,
+    edit_form_class,
+    edit_form_data,
+)
 from campaign.petition.stats import petition_stats
+from campaign.petition.views import petition_panel
+from campaign.text import render_markdown
 
 bp = Blueprint("petition_organiser", __name__, url_prefix="/organiser")
 
@@ -74,21 +85,49 @@ def export_signatures(slug: str):
     return response
 
 
-@bp.route("/petitions/<slug>/edit", methods=["GET", "POST"])
+@bp.route("/petitions/new", methods=["GET", "POST"])
 @requires(Role.EDITOR)
-def edit_petition(slug: str):
-    """Change a petition's wording, goal or status."""
-    found = petition_or_404(slug)
-    form = PetitionForm(obj=found, state=found.state.value)
+def new_petition():
+    """Start a petition: it is a draft until published."""
+    form = NewPetitionForm()
     if form.validate_on_submit():
         try:
-            services.update_petition(found, current_user, **form.fields())
+            created = lifecycle.create_petition(current_user, **form.fields())
         except services.SlugTaken as taken:
             form.slug.errors.append(slug_taken_message(taken.suggestion))
         else:
-            flash(_("The petition is saved."))
-            return redirect(url_for("petition_organiser.petition", slug=found.slug))
-    return render_form("petition/organiser/edit.html", form, petition=found)
+            flash(_("The petition is saved as a draft: only organisers see it."))
+            return redirect(url_for("petition_organiser.petition", slug=created.slug))
+    return render_form("petition/organiser/new.html", form)
+
+
+@bp.route("/petitions/<slug>/edit", methods=["GET", "POST"])
+@requires(Role.EDITOR)
+def edit_petition(slug: str):
+    """Change a petition's words in each language, its goal or its story;
+    "Preview" shows the texts as the public would see them, saving nothing."""
+    found = petition_or_404(slug)
+    versions = services.translations_of(found)
+    form = edit_form_class(tuple(other_languages()))(
+        data=edit_form_data(found, versions)
+    )
+    previews = None
+    if form.validate_on_submit():
+        if "preview" in request.form:
+            previews = text_previews(form)
+        else:
+            try:
+                services.update_petition(
+                    found, current_user, form.translations(), **form.fields()
+                )
+            except services.SlugTaken as taken:
+                form.slug.errors.append(slug_taken_message(taken.suggestion))
+            else:
+                flash(_("The petition is saved."))
+                return redirect(url_for("petition_organiser.petition", slug=found.slug))
+    return render_form(
+        "petition/organiser/edit.html", form, petition=found, previews=previews
+    )
 
 
 def slug_taken_message(suggestion: str) -> str:
@@ -97,6 +136,88 @@ def slug_taken_message(suggestion: str) -> str:
         "Another petition uses this address, or used it before. Try %(suggestion)s.",
         suggestion=suggestion,
     )
+
+
+def text_previews(form) -> dict[str, str]:
+    """Each language's text rendered as the public page would (sanitised),
+    by locale; a language left empty has none."""
+    texts = {ORIGINAL: form.body_markdown.data}
+    texts |= {
+        locale: words["body_markdown"] for locale, words in form.translations().items()
+    }
+    return {locale: render_markdown(text) for locale, text in texts.items() if text}
+
+
+@bp.get("/petitions/<slug>/preview")
+@requires(Role.STAFF)
+def preview_petition(slug: str):
+    """The petition's public page as it is or will be, drafts included."""
+    found = services.preview_petition(petition_or_404(slug))
+    return render_template("petition/show.html", preview=True, **petition_panel(found))
+
+
+# Each change of state and the service that makes it (close and archive
+# answer GET with a page that asks first; the others are buttons).
+TRANSITIONS = {
+    "publish": lifecycle.publish_petition,
+    "close": lifecycle.close_petition,
+    "reopen": lifecycle.reopen_petition,
+    "archive": lifecycle.archive_petition,
+}
+DONE = {
+    "publish": _l("The petition is public and takes signatures."),
+    "close": _l("The petition is closed: its page stays, with its final count."),
+    "reopen": _l("The petition takes signatures again."),
+    "archive": _l("The petition is archived: its page stays, with its final count."),
+}
+
+
+def change_state(slug: str, transition: str):
+    """Ask first (GET, for the transitions that do) or make the change (POST)."""
+    found = petition_or_404(slug)
+    if request.method == "GET":  # only the transitions that ask first
+        return render_template(
+            "petition/organiser/confirm_state.html",
+            petition=found,
+            transition=transition,
+            count=services.confirmed_count(found.id),
+        )
+    try:
+        TRANSITIONS[transition](found, current_user)
+    except lifecycle.TransitionRefused:
+        state = found.state.label
+        flash(_("Nothing changed: the petition is %(state)s now.", state=state))
+        return redirect(url_for("petition_organiser.petition", slug=slug), 303)
+    flash(str(DONE[transition]))
+    return redirect(url_for("petition_organiser.petition", slug=slug), 303)
+
+
+@bp.post("/petitions/<slug>/publish")
+@requires(Role.EDITOR)
+def publish(slug: str):
+    """Publish a draft: it goes public and takes signatures."""
+    return change_state(slug, "publish")
+
+
+@bp.route("/petitions/<slug>/close", methods=["GET", "POST"])
+@requires(Role.EDITOR)
+def close(slug: str):
+    """Close an open petition, after a page that asks first."""
+    return change_state(slug, "close")
+
+
+@bp.post("/petitions/<slug>/reopen")
+@requires(Role.EDITOR)
+def reopen(slug: str):
+    """Reopen a closed petition."""
+    return change_state(slug, "reopen")
+
+
+@bp.route("/petitions/<slug>/archive", methods=["GET", "POST"])
+@requires(Role.EDITOR)
+def archive(slug: str):
+    """Archive a closed petition, after a page that asks first."""
+    return change_state(slug, "archive")
 
 
 @bp.get("/petitions/<slug>/print")

@@ -10,7 +10,7 @@ import hmac
 import ipaddress
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -23,6 +23,7 @@ from campaign.extensions import cache, db
 from campaign.http_cache import pages_changed
 from campaign.localised import ORIGINAL, page_locale
 from campaign.models import insert_for, now_utc
+from campaign.petition.goals import GoalMode, shown_goal
 from campaign.petition.models import (
     PETITION_WORDING,
     CounterShard,
@@ -40,8 +41,9 @@ from campaign.text import canonical_email, first_name, render_markdown, shorten
 
 # The most of a comment the petition page shows (comments may hold 500).
 COMMENT_SHOWN = 280
-# The petition's words kept in its history (campaign/revisions), per save.
-HISTORY_FIELDS = ("title", "target", "body_markdown")
+# The words each language version of a petition has (English: the petition),
+# each kept in its history (campaign/revisions) per save.
+TEXT_FIELDS = ("title", "target", "body_markdown")
 
 
 class SlugTaken(Exception):
@@ -66,6 +68,12 @@ class PetitionRef:
     title: str
     goal: int
     is_open: bool
+    is_public: bool = True  # a draft's is False: public pages answer 404
+    goal_mode: GoalMode = GoalMode.FIXED
+
+    def goal_at(self, count: int) -> int:
+        """The goal shown beside ``count`` (petition/goals.py)."""
+        return shown_goal(self.goal, self.goal_mode, count)
 
 
 @dataclass(frozen=True)
@@ -87,11 +95,23 @@ class PublicPetition:
     story_id: int | None
     locale: str = ORIGINAL
     original_title: str = ""
+    state: PetitionState = PetitionState.OPEN
+    goal_mode: GoalMode = GoalMode.FIXED
+    closed_at: datetime | None = None
 
     @property
     def is_translation(self) -> bool:
         """Whether the words are a translation rather than the English original."""
         return self.locale != ORIGINAL
+
+    @property
+    def is_public(self) -> bool:
+        """Whether the public may read it (not a draft)."""
+        return self.state.is_public
+
+    def goal_at(self, count: int) -> int:
+        """The goal shown beside ``count`` (petition/goals.py)."""
+        return shown_goal(self.goal, self.goal_mode, count)
 
     @classmethod
     def of(
@@ -110,6 +130,9 @@ class PublicPetition:
             petition.story_id,
             translation.locale if translation else ORIGINAL,
             petition.title,
+            petition.state,
+            petition.goal_mode,
+            petition.closed_at,
         )
 
 
@@ -381,12 +404,21 @@ def petition_ref(slug: str) -> PetitionRef | None:
                 Petition.title,
                 Petition.goal,
                 Petition.state,
+                Petition.goal_mode,
             ).where(Petition.slug == slug)
         ).first()
         if row is None:
             return None
         is_open = row.state is PetitionState.OPEN
-        return PetitionRef(row.id, row.slug, row.title, row.goal, is_open)
+        return PetitionRef(
+            row.id,
+            row.slug,
+            row.title,
+            row.goal,
+            is_open,
+            row.state.is_public,
+            row.goal_mode,
+        )
 
     return remember(_ref_key(slug), load)
 
@@ -489,12 +521,14 @@ def forget_petition(petition: Petition, old_slug: str | None = None) -> None:
 
 
 def petition_for_story(story_id: int) -> PublicPetition | None:
-    """The petition shown beside a story: its newest open one, else its newest."""
+    """The petition shown beside a story: its newest open one, else its newest
+    closed or archived one (never a draft)."""
 
     def load() -> str | None:
         query = (
             sa.select(Petition.slug)
             .filter_by(story_id=story_id)
+            .where(Petition.state != PetitionState.DRAFT)
             .order_by((Petition.state == PetitionState.OPEN).desc(), Petition.id.desc())
         )
         return db.session.scalars(query.limit(1)).first()
@@ -503,13 +537,16 @@ def petition_for_story(story_id: int) -> PublicPetition | None:
     return public_petition(slug) if slug else None
 
 
-def update_petition(petition: Petition, organiser, **fields) -> Petition:
-    """Apply an organiser's edit (audited, naming the fields that changed, and
-    kept in the petition's history); the public page shows it at once. A new
-    slug keeps the old one redirecting; SlugTaken if another petition has it."""
-    if "state" in fields:
-        fields["state"] = PetitionState(fields["state"])
-    old_slug = petition.slug
+def update_petition(
+    petition: Petition, organiser, translations: dict | None = None, **fields
+) -> Petition:
+    """Apply an organiser's edit of the English petition, its slug, goal and
+    story, and of each language version in ``translations`` ({locale: {title,
+    target, body_markdown}}; all empty: no version in that language). Audited,
+    naming what changed, and each language version saved kept in the
+    petition's history; the public pages show it at once. A new slug keeps
+    the old one redirecting; SlugTaken if another petition has it."""
+    old_slug, old_story = petition.slug, petition.story_id
     if "slug" in fields:
         fields["slug"] = _chosen_slug(petition, fields["slug"])
     start_history("petition", petition.id, ORIGINAL, _history_fields(petition))
@@ -522,9 +559,10 @@ def update_petition(petition: Petition, organiser, **fields) -> Petition:
     record_revision(
         "petition", petition.id, ORIGINAL, _history_fields(petition), organiser
     )
+    for locale, words in (translations or {}).items():
+        if outcome := _save_translation(petition, locale, words, organiser):
+            changed.append(f"{locale} {outcome}")
     detail = f"{old_slug}: {', '.join(changed) or 'nothing changed'}"
-    if "state" in changed:
-        detail += f" (now {petition.state.value})"
     if "slug" in changed:
         detail += f" (now at {petition.slug})"
     record(organiser, "edit-petition", detail)
@@ -536,6 +574,8 @@ def update_petition(petition: Petition, organiser, **fields) -> Petition:
             raise
         raise SlugTaken(slugs.available_slug("petition", fields["slug"])) from None
     forget_petition(petition, old_slug)
+    if old_story is not None and old_story != petition.story_id:
+        cache.delete(_story_petition_key(old_story))
     return petition
 
 
@@ -549,14 +589,52 @@ def _chosen_slug(petition: Petition, wanted: str | None) -> str:
     return wanted
 
 
-def _history_fields(petition: Petition) -> dict[str, str]:
-    """The petition's words as its history keeps them."""
-    return {name: getattr(petition, name) for name in HISTORY_FIELDS}
+def _history_fields(text) -> dict[str, str]:
+    """A petition's or language version's words as its history keeps them."""
+    return {name: getattr(text, name) for name in TEXT_FIELDS}
 
 
 def current_slug(old_slug: str) -> str | None:
     """The slug a renamed petition's old slug leads to now."""
     return slugs.follow_slug("petition", old_slug)
+
+
+def _save_translation(
+    petition: Petition, locale: str, words: dict, organiser
+) -> str | None:
+    """Create, change or (when every field is empty) remove one language
+    version, kept in the history; say which, or None when it stayed as it was."""
+    existing = petition_translation(petition.id, locale)
+    if existing is not None:
+        start_history("petition", petition.id, locale, _history_fields(existing))
+    if not any(words.get(name) for name in TEXT_FIELDS):
+        if existing is None:
+            return None
+        db.session.delete(existing)
+        outcome = "version removed"
+    elif existing is None:
+        existing = PetitionTranslation(petition_id=petition.id, locale=locale)
+        db.session.add(existing)
+        outcome = "version added"
+    elif all(getattr(existing, name) == words[name] for name in TEXT_FIELDS):
+        return None
+    else:
+        outcome = "version changed"
+    if outcome != "version removed":
+        for name in TEXT_FIELDS:
+            setattr(existing, name, words[name])
+        existing.body_html = render_markdown(existing.body_markdown)
+    saved = {name: words.get(name) or "" for name in TEXT_FIELDS}
+    record_revision("petition", petition.id, locale, saved, organiser)
+    return outcome
+
+
+def translations_of(petition: Petition) -> dict[str, PetitionTranslation]:
+    """The petition's language versions, by locale (English is the petition)."""
+    rows = db.session.scalars(
+        sa.select(PetitionTranslation).filter_by(petition_id=petition.id)
+    )
+    return {row.locale: row for row in rows}
 
 
 def upsert_petition(meta: dict, body: str, story_id: int | None) -> Petition:
@@ -569,6 +647,7 @@ def upsert_petition(meta: dict, body: str, story_id: int | None) -> Petition:
             title=meta["title"],
             target=meta["target"],
             goal=int(meta["goal"]),
+            state=PetitionState.OPEN,  # content files are published campaigns
             body_markdown=body,
             body_html=render_markdown(body),
         )
@@ -595,3 +674,10 @@ def upsert_petition_translation(
     db.session.add(translation)
     db.session.flush()
     return translation
+
+
+def preview_petition(petition: Petition, locale: str | None = None) -> PublicPetition:
+    """A petition's public facts as its page shows them, drafts included
+    (uncached: for organisers' previews)."""
+    translation = petition_translation(petition.id, locale or page_locale())
+    return PublicPetition.of(petition, translation)

@@ -32,13 +32,21 @@ def sign_rate_limit() -> str:
 
 
 def petition_or_404(slug: str) -> services.PublicPetition:
-    """The public facts of the petition with this slug, or a 404 page."""
-    return services.public_petition(slug) or moved_or_404(slug)
+    """The public facts of the petition with this slug, or a 404 page (a
+    draft's too: only organisers see it, at its preview)."""
+    petition = services.public_petition(slug) or moved_or_404(slug)
+    if not petition.is_public:
+        abort(404)
+    return petition
 
 
 def ref_or_404(slug: str) -> services.PetitionRef:
-    """The cached facts of the petition with this slug, or a 404 page."""
-    return services.petition_ref(slug) or moved_or_404(slug)
+    """The cached facts of the petition with this slug, or a 404 page (a
+    draft's too)."""
+    petition = services.petition_ref(slug) or moved_or_404(slug)
+    if not petition.is_public:
+        abort(404)
+    return petition
 
 
 def moved_or_404(slug: str):
@@ -54,10 +62,12 @@ def moved_or_404(slug: str):
 
 def petition_panel(petition, form: SignForm | None = None) -> dict:
     """What any page showing a petition and its sign form needs."""
+    count = services.public_count(petition.id)
     return {
         "petition": petition,
         "form": form or SignForm(),
-        "count": services.public_count(petition.id),
+        "count": count,
+        "goal": petition.goal_at(count),  # fixed, or stepped up (goals.py)
         # Without JavaScript nothing refreshes the count of a cached page.
         "count_age": max_staleness() + current_app.config["COUNT_CACHE_SECONDS"],
         "signers": services.latest_public_signers(petition),
@@ -151,5 +161,5 @@ def count(slug: str):
         slug=petition.slug,
         count=count,
         count_text=format_number(count),
-        goal=petition.goal,
+        goal=petition.goal_at(count),
     )

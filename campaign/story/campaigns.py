@@ -81,8 +81,8 @@ def _with_petition(petition: Petition, story: Story | None, locale: str) -> Camp
         is_open=is_open,
         locale=getattr(words, "locale", ORIGINAL),
         summary_locale=getattr(story_words, "locale", ORIGINAL),
-        count=public_count(petition.id),
-        goal=petition.goal,
+        count=(count := public_count(petition.id)),
+        goal=petition.goal_at(count),  # fixed, or stepped up (petition/goals.py)
     )
 
 

@@ -23,7 +23,8 @@
             var form = plurals.select(data.count) === "one" ? "data-one" : "data-other";
             words.textContent = words.getAttribute(form);
           }
-          if (bar) bar.value = Math.min(data.count, data.goal);
+          // A stepping goal may have moved on (campaign/petition/goals.py).
+          if (bar) { bar.max = data.goal; bar.value = Math.min(data.count, data.goal); }
         })
         .catch(function () {});
     }
