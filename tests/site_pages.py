@@ -10,7 +10,9 @@ from campaign.config import Config
 from campaign.extensions import db
 from campaign.mailing.models import Broadcast, Subscriber
 from campaign.permissions import Role
+from campaign.petition import delivery
 from campaign.petition.models import Petition, PetitionState
+from campaign.petition.services import get_petition
 from tests.helpers import SLUG, sign, wait_for
 from tests.test_broadcasts import add_subscribers
 from tests.test_organiser import PASSWORD, add_organiser, log_in
@@ -70,7 +72,9 @@ def populate(app, inbox) -> Data:
         db.session.commit()
         broadcast_id = db.session.scalar(sa.select(sa.func.max(Broadcast.id)))
         token = db.session.scalar(sa.select(Subscriber.token))
-    return Data(broadcast_id, token, secret)
+        # A petition PDF waiting for a worker: its progress page.
+        pdf_key = delivery.start_job(get_petition(SLUG), None, "en").key
+    return Data(broadcast_id, token, secret, {"pdf_key": pdf_key})
 
 
 def public_paths(data: Data) -> dict[str, str]:
@@ -103,6 +107,12 @@ def organiser_paths(data: Data) -> dict[str, str]:
         "dashboard": "/organiser/",
         "petition": f"/organiser/petitions/{SLUG}",
         "moderate": f"/organiser/petitions/{SLUG}/moderate",
+        "moderate-removed": f"/organiser/petitions/{SLUG}/moderate?list=removed",
+        "moderate-hidden": f"/organiser/petitions/{SLUG}/moderate?list=hidden-comments",
+        # Refreshing off, as the page lets anyone turn it off (WCAG 2.2.1):
+        # axe flags every refresh under 20 hours; the one-line change to it
+        # is tested in tests/test_petition_pdf.py.
+        "pdf-progress": f"/organiser/pdfs/{data.extra.get('pdf_key', '')}?refresh=off",
         "edit": f"/organiser/petitions/{SLUG}/edit",
         "print": f"/organiser/petitions/{SLUG}/print",
         "broadcasts": "/organiser/broadcasts/",

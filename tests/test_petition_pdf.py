@@ -151,8 +151,11 @@ def test_the_progress_page_refreshes_itself_until_the_pdf_is_ready(app, inbox):
         )
         key = job.key
     waiting = staff.get(f"/organiser/pdfs/{key}").get_data(as_text=True)
-    assert '<meta http-equiv="refresh" content="3">' in waiting
-    assert "Waiting for a worker" in waiting
+    assert '<meta http-equiv="refresh" content="5">' in waiting
+    assert "Waiting for a worker" in waiting and "Stop refreshing this page" in waiting
+    # Whoever finds the refreshing in the way turns it off (WCAG 2.2.1).
+    still = staff.get(f"/organiser/pdfs/{key}?refresh=off").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in still and "Check again" in still
     # Not ready: the download link leads back to the progress page.
     early = staff.get(f"/organiser/pdfs/{key}/download")
     assert early.status_code == 302 and early.headers["Location"].endswith(key)

@@ -281,7 +281,12 @@ def job_or_404(key: str):
 def pdf_progress(key: str):
     """How a background PDF is coming on; refreshes itself until it is ready."""
     job = job_or_404(key)
-    return render_template("petition/organiser/pdf_progress.html", job=job)
+    waiting = job.state in (PdfState.QUEUED, PdfState.WORKING)
+    return render_template(
+        "petition/organiser/pdf_progress.html",
+        job=job,
+        refreshing=waiting and request.args.get("refresh") != "off",
+    )
 
 
 @bp.get("/pdfs/<key>/download")
