@@ -1,7 +1,7 @@
 """moderation undo (hidden names, removal keys) and petition PDFs
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02 06:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
