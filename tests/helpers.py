@@ -82,6 +82,15 @@ def token_in(html: str) -> str:
     return found.group(1) if found else ""
 
 
+PREVIEWED = re.compile(r'name="previewed" type="hidden" value="([^"]*)"')
+
+
+def previewed(response) -> str:
+    """What a bulk moderation preview says it showed: sent back to confirm it."""
+    found = PREVIEWED.search(response.get_data(as_text=True))
+    return found.group(1) if found else ""
+
+
 def csrf_token(client, path: str = f"/petitions/{SLUG}") -> str:
     """The CSRF token from the form on the page at ``path``."""
     return token_in(client.get(path).get_data(as_text=True))

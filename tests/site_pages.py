@@ -13,7 +13,9 @@ from campaign.extensions import db
 from campaign.images.services import set_story_image, story_by_slug
 from campaign.mailing.models import Broadcast, Subscriber
 from campaign.permissions import Role
+from campaign.petition import delivery
 from campaign.petition.models import Petition, PetitionState
+from campaign.petition.services import get_petition
 from tests.helpers import SLUG, sign, wait_for
 from tests.test_broadcasts import add_subscribers
 from tests.test_organiser import PASSWORD, add_organiser, log_in
@@ -80,7 +82,9 @@ def populate(app, inbox) -> Data:
         set_story_image(story, photo.getvalue(), "A photo", alt_texts, None)
         broadcast_id = db.session.scalar(sa.select(sa.func.max(Broadcast.id)))
         token = db.session.scalar(sa.select(Subscriber.token))
-    return Data(broadcast_id, token, secret)
+        # A petition PDF waiting for a worker: its progress page.
+        pdf_key = delivery.start_job(get_petition(SLUG), None, "en").key
+    return Data(broadcast_id, token, secret, {"pdf_key": pdf_key})
 
 
 def public_paths(data: Data) -> dict[str, str]:
@@ -113,6 +117,12 @@ def organiser_paths(data: Data) -> dict[str, str]:
         "dashboard": "/organiser/",
         "petition": f"/organiser/petitions/{SLUG}",
         "moderate": f"/organiser/petitions/{SLUG}/moderate",
+        "moderate-removed": f"/organiser/petitions/{SLUG}/moderate?list=removed",
+        "moderate-hidden": f"/organiser/petitions/{SLUG}/moderate?list=hidden-comments",
+        # Refreshing off, as the page lets anyone turn it off (WCAG 2.2.1):
+        # axe flags every refresh under 20 hours; the one-line change to it
+        # is tested in tests/test_petition_pdf.py.
+        "pdf-progress": f"/organiser/pdfs/{data.extra.get('pdf_key', '')}?refresh=off",
         "edit": f"/organiser/petitions/{SLUG}/edit",
         "story-image": f"/organiser/stories/{STORY}/image",
         "petition-new": "/organiser/petitions/new",

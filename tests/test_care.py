@@ -18,6 +18,7 @@ from tests.helpers import (
     SLUG,
     count,
     csrf_token,
+    previewed,
     refused_as_forged,
     sign,
     snapshot,
@@ -79,7 +80,8 @@ def test_bulk_invalidation_previews_then_applies(app, staff, inbox):
     preview = staff.post(path, data=data)
     assert "3 signatures match." in preview.get_data(as_text=True)
     assert count(app.test_client()) == 3  # nothing changed yet
-    applied = staff.post(path, data={**data, "confirm": "y"})
+    confirm = {**data, "confirm": "y", "previewed": previewed(preview)}
+    applied = staff.post(path, data=confirm)
     assert applied.status_code == 302
     assert count(app.test_client()) == 1
     assert states(app) == {
@@ -248,6 +250,7 @@ def test_invalidated_signatures_stay_invalidated_after_recount(app, staff, inbox
     sign_and_confirm(app, inbox, "a@spam.example", "b@fine.org")
     path = f"/organiser/petitions/{SLUG}/moderate"
     data = {"csrf_token": csrf_token(staff, path), "email_domain": "spam.example"}
+    data["previewed"] = previewed(staff.post(path, data=data))
     staff.post(path, data={**data, "confirm": "y"})
     app.test_cli_runner().invoke(args=["campaign", "recount"])
     assert count(app.test_client()) == 1

@@ -9,7 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -397,7 +399,17 @@ class ExportForm(FlaskForm):
 
 
 class SelectionForm(FlaskForm):
-    """Which signatures to invalidate in bulk; at least one criterion."""
+    """Which signatures to invalidate (or restore) in bulk; at least one criterion."""
+
+    mode = RadioField(
+        _l("What to do"),
+        choices=[
+            SelectChoice("invalidate", _l("Invalidate matching signatures")),
+            SelectChoice("restore", _l("Restore matching removed signatures")),
+        ],
+        default="invalidate",
+        invalid_choice_message=BAD_CHOICE,
+    )
 
     email_domain = StringField(
         _l("Email domain"), filters=[strip], validators=[Optional(), at_most(255)]
@@ -412,13 +424,15 @@ class SelectionForm(FlaskForm):
             Length(min=64, max=64, message=_l("Paste the whole key: 64 characters.")),
         ],
     )
-    confirm = BooleanField(_l("Yes, invalidate these signatures"))
+    confirm = BooleanField(_l("Yes, I have checked them: go ahead"))
+    # What was previewed (mode and criteria): only that is acted on.
+    previewed = HiddenField()
 
     def validate(self, extra_validators=None) -> bool:
         """Refuse a selection with no criterion: it would take everything."""
         if not super().validate(extra_validators):
             return False
-        if not any(self.selection().__dict__.values()):
+        if not any(vars(self.selection()).values()):
             self.email_domain.errors.append(_l("Choose at least one criterion."))
             return False
         return True
@@ -431,3 +445,8 @@ class SelectionForm(FlaskForm):
             until=self.until.data,
             ip_key=self.ip_key.data or None,
         )
+
+    @property
+    def restoring(self) -> bool:
+        """Whether the organiser chose to restore rather than invalidate."""
+        return self.mode.data == "restore"

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
-from campaign.models import TimestampMixin, UTCDateTime, enum_column
+from campaign.models import TimestampMixin, UTCDateTime, enum_column, now_utc
 from campaign.outbox import OutboxMixin
 from campaign.petition.goals import GoalMode, shown_goal
 
@@ -160,6 +160,12 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
     comment_hidden: Mapped[bool] = mapped_column(
         default=False, server_default=sa.false()
     )
+    # An organiser stopped showing the name (``public`` stays the signer's
+    # own choice, so showing it again never shows a name they kept private).
+    name_hidden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The moderation action that invalidated this signature, so "Undo" puts
+    # back exactly the signatures that action took (campaign/petition/moderation.py).
+    removal: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     state: Mapped[SignatureState] = mapped_column(
         enum_column(SignatureState), default=SignatureState.PENDING
     )
@@ -188,3 +194,41 @@ class CounterShard(db.Model):
     )
     shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class PdfState(enum.Enum):
+    """Where a petition PDF made in the background is."""
+
+    QUEUED = "queued"
+    WORKING = "working"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class PetitionPdf(db.Model):
+    """A petition PDF made by a worker, kept in the database for a day so any
+    app machine can hand it over (campaign/petition/delivery.py)."""
+
+    __tablename__ = "petition_pdf"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The unguessable name in the progress page's address.
+    key: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    petition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("petition.id", ondelete="CASCADE"), index=True
+    )
+    organiser_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organiser.id"))
+    state: Mapped[PdfState] = mapped_column(
+        enum_column(PdfState), default=PdfState.QUEUED
+    )
+    # The language the PDF is written in (the organiser's page language).
+    locale: Mapped[str] = mapped_column(sa.String(16), default="en")
+    signers: Mapped[int | None]  # names printed, once done
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=now_utc, index=True
+    )
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    petition = relationship("Petition")
+    organiser = relationship("Organiser")

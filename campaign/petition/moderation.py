@@ -1,10 +1,19 @@
-"""Moderating signatures: invalidate (one or in bulk), hide names and comments.
+"""Moderating signatures, with a way back: invalidate and restore (one or in
+bulk, previewed first), hide and show again names and comments.
 
-Counts follow every change: a confirmed signature that is invalidated is
-taken off its petition's counter in the same commit. Every action is
-audited, naming the signature's id, never the person.
+Counts follow every change exactly: each move is a conditional UPDATE on the
+state it leaves (``WHERE state = …``), and the counter moves by the rows it
+changed, in the same commit. So restoring twice, undoing the same action in
+two requests at once, or restoring a signature that was never confirmed
+leaves the count equal to a recount. A restored signature goes back to where
+it was: confirmed if it had been (``validated_at`` is kept), else pending.
+
+Each invalidation gets a removal key stored on the rows it took, so "Undo"
+puts back exactly those rows. Every action and undo is audited with its
+count, naming signature ids or the criteria, never the person.
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,21 +27,24 @@ from campaign.petition.models import Petition, Signature, SignatureState
 from campaign.petition.services import add_to_count, forget_count
 
 LIVE = (SignatureState.PENDING, SignatureState.VALIDATED)
+# How many of the selected signatures a bulk preview lists.
+PREVIEW_ROWS = 20
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Which signatures of a petition a bulk invalidation takes."""
+    """Which signatures of a petition a bulk action takes."""
 
     signature_id: int | None = None
     email_domain: str | None = None
     since: date | None = None
     until: date | None = None
     ip_key: str | None = None
+    removal: str | None = None
 
-    def conditions(self, petition: Petition) -> list:
-        """SQL conditions for this selection (live signatures only)."""
-        found = [Signature.petition_id == petition.id, Signature.state.in_(LIVE)]
+    def conditions(self, petition: Petition, states=LIVE) -> list:
+        """SQL conditions for this selection among signatures in ``states``."""
+        found = [Signature.petition_id == petition.id, Signature.state.in_(states)]
         if self.signature_id:
             found.append(Signature.id == self.signature_id)
         if self.email_domain:
@@ -41,6 +53,8 @@ class Selection:
         found += signed_between(self.since, self.until)
         if self.ip_key:
             found.append(Signature.ip_key == self.ip_key)
+        if self.removal:
+            found.append(Signature.removal == self.removal)
         return found
 
     def describe(self) -> str:
@@ -48,15 +62,34 @@ class Selection:
         return describe(self)
 
 
-def preview(petition: Petition, selection: Selection) -> int:
-    """How many live signatures an invalidation would take."""
-    return db.session.scalar(
-        sa.select(sa.func.count()).where(*selection.conditions(petition))
+@dataclass(frozen=True)
+class Preview:
+    """What a bulk action would take: how many, and the first of them."""
+
+    count: int
+    first: list[Signature]
+
+
+def _states(restoring: bool) -> tuple[SignatureState, ...]:
+    """The states a bulk action takes signatures from."""
+    return (SignatureState.INVALIDATED,) if restoring else LIVE
+
+
+def preview(petition: Petition, selection: Selection, restoring=False) -> Preview:
+    """How many signatures an invalidation (or a restore) would take, and
+    the first PREVIEW_ROWS of them, oldest first."""
+    where = selection.conditions(petition, _states(restoring))
+    total = db.session.scalar(sa.select(sa.func.count()).where(*where))
+    first = db.session.scalars(
+        sa.select(Signature).where(*where).order_by(Signature.id).limit(PREVIEW_ROWS)
     )
+    return Preview(total, list(first))
 
 
-def invalidate(petition: Petition, selection: Selection, organiser) -> int:
-    """Invalidate the selected signatures; the count drops by the confirmed ones."""
+def invalidate(petition: Petition, selection: Selection, organiser) -> tuple[int, str]:
+    """Invalidate the selected signatures; the count drops by the confirmed
+    ones. Return how many changed and the removal key "Undo" takes back."""
+    key = secrets.token_hex(8)
     changed = 0
     # Confirmed first: their number comes off the counter. A confirmation
     # racing with this only ever moves pending to validated, so none is lost.
@@ -64,7 +97,7 @@ def invalidate(petition: Petition, selection: Selection, organiser) -> int:
         moved = db.session.execute(
             sa.update(Signature)
             .where(*selection.conditions(petition), Signature.state == state)
-            .values(state=SignatureState.INVALIDATED, notice=None)
+            .values(state=SignatureState.INVALIDATED, notice=None, removal=key)
             .execution_options(synchronize_session=False)
         ).rowcount
         if state is SignatureState.VALIDATED and moved:
@@ -73,12 +106,52 @@ def invalidate(petition: Petition, selection: Selection, organiser) -> int:
     record(organiser, "invalidate", f"{petition.slug}: {selection.describe()}", changed)
     db.session.commit()
     forget_count(petition.id)
+    return changed, key
+
+
+def restore(
+    petition: Petition, selection: Selection, organiser, action: str = "restore"
+) -> int:
+    """Put invalidated signatures back where they were (confirmed ones count
+    again); return how many changed. ``action`` names it in the audit log
+    ("restore", or "undo-invalidate" for an Undo)."""
+    removed = selection.conditions(petition, (SignatureState.INVALIDATED,))
+    changed = 0
+    for was_confirmed in (True, False):
+        back_to = SignatureState.VALIDATED if was_confirmed else SignatureState.PENDING
+        confirmed = Signature.validated_at.is_not(None)
+        moved = db.session.execute(
+            sa.update(Signature)
+            # Re-checked on the row as it is now: a second restore, or an Undo
+            # racing this one, finds it no longer invalidated and moves nothing.
+            .where(*removed, confirmed if was_confirmed else sa.not_(confirmed))
+            .values(state=back_to, removal=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if was_confirmed and moved:
+            add_to_count(petition.id, moved)
+        changed += moved
+    record(organiser, action, f"{petition.slug}: {selection.describe()}", changed)
+    db.session.commit()
+    forget_count(petition.id)
     return changed
 
 
-def invalidate_one(signature: Signature, organiser) -> None:
+def undo_invalidation(petition: Petition, key: str, organiser) -> int:
+    """Restore exactly the signatures one invalidation took (those still removed)."""
+    return restore(petition, Selection(removal=key), organiser, "undo-invalidate")
+
+
+def invalidate_one(signature: Signature, organiser) -> tuple[int, str]:
     """Invalidate a single signature."""
-    invalidate(signature.petition, Selection(signature_id=signature.id), organiser)
+    return invalidate(
+        signature.petition, Selection(signature_id=signature.id), organiser
+    )
+
+
+def restore_one(signature: Signature, organiser) -> int:
+    """Restore a single invalidated signature."""
+    return restore(signature.petition, Selection(signature_id=signature.id), organiser)
 
 
 def get_signature(signature_id: int) -> Signature | None:
@@ -86,36 +159,142 @@ def get_signature(signature_id: int) -> Signature | None:
     return db.session.get(Signature, signature_id)
 
 
-def hide_public(signature: Signature, organiser) -> None:
+# Each flag an organiser sets or clears on one signature: the audit codes for
+# setting and clearing it.
+FLAGS = {
+    "name_hidden": ("hide-public", "show-public"),
+    "comment_hidden": ("hide-comment", "show-comment"),
+}
+
+
+def _flag(signature: Signature, column: str, value: bool, organiser, action) -> int:
+    """Set a moderation flag if it is not already so; audit it; return 1 if
+    it changed (a repeat, or a second Undo, changes and counts nothing)."""
+    flag = getattr(Signature, column)
+    changed = db.session.execute(
+        sa.update(Signature)
+        .where(Signature.id == signature.id, flag.is_(not value))
+        .values({column: value})
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    record(organiser, action, f"signature {signature.id}", changed)
+    db.session.commit()
+    db.session.refresh(signature)
+    forget_count(signature.petition_id)  # the latest signers, and the pages
+    return changed
+
+
+def hide_public(signature: Signature, organiser, action="hide-public") -> int:
     """Stop showing a signer's first name and country on the petition page."""
-    signature.public = False
-    record(organiser, "hide-public", f"signature {signature.id}", 1)
-    db.session.commit()
-    forget_count(signature.petition_id)  # the latest signers, and the pages
+    return _flag(signature, "name_hidden", True, organiser, action)
 
 
-def hide_comment(signature: Signature, organiser) -> None:
+def show_public(signature: Signature, organiser, action="show-public") -> int:
+    """Show again a name an organiser hid (only if the signer chose to be shown)."""
+    return _flag(signature, "name_hidden", False, organiser, action)
+
+
+def hide_comment(signature: Signature, organiser, action="hide-comment") -> int:
     """Stop showing a signer's comment on the petition page (the name stays)."""
-    signature.comment_hidden = True
-    record(organiser, "hide-comment", f"signature {signature.id}", 1)
-    db.session.commit()
-    forget_count(signature.petition_id)  # the latest signers, and the pages
+    return _flag(signature, "comment_hidden", True, organiser, action)
+
+
+def show_comment(signature: Signature, organiser, action="show-comment") -> int:
+    """Show again a comment an organiser hid."""
+    return _flag(signature, "comment_hidden", False, organiser, action)
+
+
+@dataclass(frozen=True)
+class Done:
+    """What one action on a signature changed, and what undoing it needs
+    (kept in the organiser's session until they undo or act again)."""
+
+    changed: int
+    undo: dict | None = None
+
+
+def act(signature: Signature, action: str, organiser) -> Done:
+    """Apply one of ACTIONS to a signature."""
+    if action == "invalidate":
+        changed, key = invalidate_one(signature, organiser)
+        return Done(changed, {"action": action, "key": key, "count": changed})
+    changed = ACTIONS[action](signature, organiser)
+    undoable = action in ("hide", "hide-comment")
+    return Done(
+        changed, {"action": action, "signature_id": signature.id} if undoable else None
+    )
+
+
+def undo(petition: Petition, last: dict, organiser) -> int:
+    """Take back the action ``last`` describes (from ``act`` or a bulk
+    invalidation) on this petition; return how many signatures changed."""
+    if last["action"] == "invalidate":
+        return undo_invalidation(petition, last["key"], organiser)
+    signature = get_signature(last["signature_id"])
+    if signature is None or signature.petition_id != petition.id:
+        return 0
+    if last["action"] == "hide":
+        return show_public(signature, organiser, "undo-hide-public")
+    return show_comment(signature, organiser, "undo-hide-comment")
+
+
+def _shown_comment() -> list:
+    """Conditions for a confirmed signer's comment the petition page may show."""
+    return [
+        Signature.state == SignatureState.VALIDATED,
+        Signature.public.is_(True),
+        Signature.name_hidden.is_(False),
+        Signature.comment.is_not(None),
+        Signature.comment != "",
+    ]
 
 
 def public_comments(petition: Petition, limit: int = 100) -> list[Signature]:
     """The latest comments the petition page may show, for moderators to review."""
+    return _latest(
+        petition,
+        [*_shown_comment(), Signature.comment_hidden.is_(False)],
+        Signature.validated_at,
+        limit,
+    )
+
+
+# What the moderation page can list, beside the public comments: the
+# signatures an organiser took off or hid, to put back.
+LISTS = {
+    "removed": lambda: [Signature.state == SignatureState.INVALIDATED],
+    "hidden-comments": lambda: [
+        Signature.comment_hidden.is_(True),
+        Signature.comment.is_not(None),
+        Signature.comment != "",
+    ],
+    "hidden-names": lambda: [Signature.name_hidden.is_(True)],
+}
+
+
+# What an organiser may do to one signature from the organiser pages.
+ACTIONS = {
+    "invalidate": invalidate_one,
+    "restore": restore_one,
+    "hide": hide_public,
+    "show": show_public,
+    "hide-comment": hide_comment,
+    "show-comment": show_comment,
+}
+
+
+def moderated(petition: Petition, which: str, limit: int = 100) -> list[Signature]:
+    """The latest signatures in one of LISTS (newest change first)."""
+    return _latest(petition, LISTS[which](), Signature.updated_at, limit)
+
+
+def _latest(petition: Petition, where: list, newest, limit: int) -> list[Signature]:
+    """A petition's signatures matching ``where``, newest first."""
     return list(
         db.session.scalars(
             sa.select(Signature)
-            .where(
-                Signature.petition_id == petition.id,
-                Signature.state == SignatureState.VALIDATED,
-                Signature.public.is_(True),
-                Signature.comment_hidden.is_(False),
-                Signature.comment.is_not(None),
-                Signature.comment != "",
-            )
-            .order_by(Signature.validated_at.desc())
+            .where(Signature.petition_id == petition.id, *where)
+            .order_by(newest.desc(), Signature.id.desc())
             .limit(limit)
         )
     )

@@ -1,5 +1,6 @@
 """Organiser pages for petitions: dashboard, detail, create, edit in every
-language, preview, change of state, exports, print, moderation.
+language, preview, change of state, exports, print, moderation (with undo)
+and the PDF for decision-makers.
 
 Every route declares the role it needs (campaign/permissions.py).
 """
@@ -12,13 +13,14 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     stream_template,
     stream_with_context,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 
 from campaign.audit import audit
@@ -26,7 +28,7 @@ from campaign.forms import render_form
 from campaign.i18n.numbers import format_number
 from campaign.localised import ORIGINAL, other_languages
 from campaign.permissions import Role, requires
-from campaign.petition import lifecycle, moderation, services
+from campaign.petition import delivery, lifecycle, moderation, services
 from campaign.petition.exports import SignatureExport
 from campaign.petition.forms import (
     ExportForm,
@@ -35,8 +37,10 @@ from campaign.petition.forms import (
     edit_form_class,
     edit_form_data,
 )
+from campaign.petition.models import PdfState
 from campaign.petition.stats import petition_stats
 from campaign.petition.views import petition_panel
+from campaign.tasks import delay
 from campaign.text import render_markdown
 
 bp = Blueprint("petition_organiser", __name__, url_prefix="/organiser")
@@ -238,48 +242,180 @@ def print_petition(slug: str):
 @bp.route("/petitions/<slug>/moderate", methods=["GET", "POST"])
 @requires(Role.STAFF)
 def moderate(slug: str):
-    """Invalidate signatures in bulk, after seeing how many will change."""
+    """Invalidate or restore signatures in bulk, after seeing which will
+    change; review public comments and what was taken off or hidden."""
     found = petition_or_404(slug)
     form = SelectionForm()
-    count = None
+    shown = request.args.get("list", "")
+    if shown not in moderation.LISTS:
+        shown = ""  # the public comments
+    previewed = None
     if form.validate_on_submit():
-        if form.confirm.data:
-            changed = moderation.invalidate(found, form.selection(), current_user)
-            flash(
-                ngettext(
-                    "%(count)s signature invalidated.",
-                    "%(count)s signatures invalidated.",
-                    changed,
-                    count=format_number(changed),
-                )
-            )
-            return redirect(url_for("petition_organiser.petition", slug=slug))
-        count = moderation.preview(found, form.selection())
+        fingerprint = f"{form.mode.data} {form.selection().describe()}"
+        # Only the selection just previewed is acted on: changing a criterion
+        # (or the mode) after the preview shows the new preview first.
+        if form.confirm.data and form.previewed.data == fingerprint:
+            return apply_bulk(found, form)
+        previewed = moderation.preview(found, form.selection(), form.restoring)
+        form.previewed.data = fingerprint
+        form.confirm.data = False
     return render_form(
         "petition/organiser/moderate.html",
         form,
         petition=found,
-        count=count,
-        comments=moderation.public_comments(found),
+        preview=previewed,
+        shown=shown,
+        comments=moderation.public_comments(found) if not shown else [],
+        moderated=moderation.moderated(found, shown) if shown else [],
     )
 
 
-# What an organiser may do to one signature, and the page to go back to.
-SIGNATURE_ACTIONS = {
-    "invalidate": (moderation.invalidate_one, "petition_organiser.petition"),
-    "hide": (moderation.hide_public, "petition_organiser.petition"),
-    "hide-comment": (moderation.hide_comment, "petition_organiser.moderate"),
+def apply_bulk(petition, form: SelectionForm):
+    """Invalidate or restore the confirmed selection; offer "Undo"."""
+    if form.restoring:
+        changed = moderation.restore(petition, form.selection(), current_user)
+        message = ngettext(
+            "%(count)s signature restored.",
+            "%(count)s signatures restored.",
+            changed,
+            count=format_number(changed),
+        )
+    else:
+        changed, key = moderation.invalidate(petition, form.selection(), current_user)
+        offer_undo(petition, {"action": "invalidate", "key": key, "count": changed})
+        message = ngettext(
+            "%(count)s signature invalidated.",
+            "%(count)s signatures invalidated.",
+            changed,
+            count=format_number(changed),
+        )
+    flash(message)
+    return redirect(url_for("petition_organiser.moderate", slug=petition.slug))
+
+
+# The session key of the last moderation action "Undo" can take back.
+UNDO = "moderation_undo"
+
+
+def offer_undo(petition, what: dict | None) -> None:
+    """Remember the organiser's last action, for the Undo button."""
+    if what is None:
+        session.pop(UNDO, None)
+    else:
+        session[UNDO] = {**what, "slug": petition.slug}
+
+
+@bp.post("/petitions/<slug>/undo")
+@requires(Role.STAFF)
+def undo(slug: str):
+    """Take back the organiser's last invalidation or hiding on this petition."""
+    found = petition_or_404(slug)
+    last = session.get(UNDO)
+    back = url_for("petition_organiser.moderate", slug=slug)
+    if not last or last.get("slug") != slug:
+        flash(_("There is nothing to undo."))
+        return redirect(back)
+    session.pop(UNDO)
+    changed = moderation.undo(found, last, current_user)
+    if last["action"] == "invalidate":
+        flash(
+            ngettext(
+                "Undone: %(count)s signature restored.",
+                "Undone: %(count)s signatures restored.",
+                changed,
+                count=format_number(changed),
+            )
+        )
+    else:
+        flash(_("Undone."))
+    return redirect(back)
+
+
+# The page to go back to after an action on one signature.
+BACK_TO = {
+    "invalidate": "petition_organiser.petition",
+    "hide": "petition_organiser.petition",
 }
 
 
 @bp.post("/signatures/<int:signature_id>/<action>")
 @requires(Role.STAFF)
 def signature_action(signature_id: int, action: str):
-    """Invalidate one signature, or stop showing its name or its comment."""
+    """Invalidate or restore one signature, hide or show again its name or comment."""
     signature = moderation.get_signature(signature_id) or abort(404)
-    if action not in SIGNATURE_ACTIONS:
+    if action not in moderation.ACTIONS:
         abort(404)
-    act, back_to = SIGNATURE_ACTIONS[action]
-    act(signature, current_user)
+    done = moderation.act(signature, action, current_user)
+    offer_undo(signature.petition, done.undo)
     flash(_("Done."))
+    back_to = BACK_TO.get(action, "petition_organiser.moderate")
     return redirect(url_for(back_to, slug=signature.petition.slug))
+
+
+@bp.get("/petitions/<slug>/signatures.pdf")
+@requires(Role.STAFF)
+def pdf(slug: str):
+    """The petition PDF for decision-makers: downloaded at once when small,
+    else a page offering to make it in the background."""
+    found = petition_or_404(slug)
+    if not delivery.inline(found):
+        return render_template("petition/organiser/pdf_large.html", petition=found)
+    content = delivery.make_now(found, current_user, str(get_locale()))
+    return pdf_response(content, slug)
+
+
+def pdf_response(content: bytes, slug: str) -> Response:
+    """A PDF as a download."""
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{slug}-petition.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/petitions/<slug>/signatures.pdf")
+@requires(Role.STAFF)
+def start_pdf(slug: str):
+    """Queue the petition PDF for a worker; show its progress."""
+    found = petition_or_404(slug)
+    # Imported here: Celery (and kombu) load on first use, not at start-up.
+    from kombu.exceptions import OperationalError as QueueUnavailable
+
+    from campaign.petition.tasks import make_petition_pdf
+
+    job = delivery.start_job(found, current_user, str(get_locale()))
+    try:
+        delay(make_petition_pdf, job.id)
+    except QueueUnavailable:
+        flash(_("The task queue is unreachable; the worker will pick this up."))
+    return redirect(url_for("petition_organiser.pdf_progress", key=job.key))
+
+
+def job_or_404(key: str):
+    """The PDF job with this key (and not yet deleted), or a 404 page."""
+    return delivery.get_job(key) or abort(404)
+
+
+@bp.get("/pdfs/<key>")
+@requires(Role.STAFF)
+def pdf_progress(key: str):
+    """How a background PDF is coming on; refreshes itself until it is ready."""
+    job = job_or_404(key)
+    waiting = job.state in (PdfState.QUEUED, PdfState.WORKING)
+    return render_template(
+        "petition/organiser/pdf_progress.html",
+        job=job,
+        refreshing=waiting and request.args.get("refresh") != "off",
+    )
+
+
+@bp.get("/pdfs/<key>/download")
+@requires(Role.STAFF)
+def pdf_download(key: str):
+    """A finished background PDF (the progress page until it is finished)."""
+    job = job_or_404(key)
+    content = delivery.job_content(job) if job.state is PdfState.DONE else None
+    if content is None:
+        return redirect(url_for("petition_organiser.pdf_progress", key=key))
+    return pdf_response(content, job.petition.slug)

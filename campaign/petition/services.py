@@ -463,6 +463,7 @@ def _latest_public_signers(petition, limit: int) -> list[PublicSigner]:
             Signature.petition_id == petition.id,
             Signature.state == SignatureState.VALIDATED,
             Signature.public.is_(True),
+            Signature.name_hidden.is_(False),
         )
         .order_by(Signature.validated_at.desc())
         .limit(limit)

@@ -1,4 +1,5 @@
-"""Signer emails, sent by the worker from the outbox (see notices.py)."""
+"""Petition work for the worker: signer emails from the outbox (see
+notices.py) and the petition PDFs (see delivery.py)."""
 
 from celery import shared_task
 from flask_babel import force_locale
@@ -6,7 +7,7 @@ from flask_babel import gettext as _
 
 from campaign.email import build_message
 from campaign.outbox import Kicker, send_due
-from campaign.petition import notices
+from campaign.petition import delivery, notices
 from campaign.petition.models import Notice, Signature
 from campaign.petition.services import PublicPetition, petition_translation
 from campaign.petition.tokens import confirmation_token
@@ -50,3 +51,19 @@ def _message(signature: Signature):
                 token=confirmation_token(signature),
             ),
         )
+
+
+@shared_task
+def make_petition_pdf(job_id: int) -> bool:
+    """Make one queued petition PDF (campaign/petition/delivery.py)."""
+    return delivery.run_job(job_id)
+
+
+@shared_task
+def sweep_petition_pdfs() -> int:
+    """Delete stored PDFs past keeping, and make any the queue never got."""
+    delivery.forget_old_pdfs()
+    queued = delivery.queued_ids()
+    for job_id in queued:
+        delivery.run_job(job_id)
+    return len(queued)

@@ -56,6 +56,7 @@ def supporter_record(email: str) -> dict:
                     "show_name_publicly": s.public,
                 },
                 "comment_hidden_by_moderator": s.comment_hidden,
+                "name_hidden_by_moderator": s.name_hidden,
                 "language": s.locale,
                 "client_address": "kept only as a keyed hash" if s.ip_key else None,
             }

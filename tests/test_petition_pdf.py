@@ -1,0 +1,220 @@
+"""The petition PDF for decision-makers: its content, the background path
+with its progress page, the audit log, and who may have it."""
+
+import io
+import re
+import unicodedata
+from datetime import timedelta
+
+import sqlalchemy as sa
+from kombu.exceptions import OperationalError as QueueUnavailable
+from pypdf import PdfReader
+
+from campaign.audit import AuditEntry
+from campaign.extensions import db
+from campaign.models import now_utc
+from campaign.organiser.services import find_organiser
+from campaign.permissions import Role
+from campaign.petition import delivery
+from campaign.petition.models import PdfState, PetitionPdf
+from campaign.petition.services import get_petition
+from campaign.petition.tasks import sweep_petition_pdfs
+from tests.helpers import SLUG, sign, submit
+from tests.test_care import sign_and_confirm, signed_in
+
+PDF = f"/organiser/petitions/{SLUG}/signatures.pdf"
+DARI_NAME = "فرشته احمدی"
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of every page, as a reader (or a screen reader) gets it."""
+    assert content.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    # Arabic script comes out in its shaped forms: back to plain letters.
+    return unicodedata.normalize("NFKC", text)
+
+
+def audit_entries(app, action="pdf-signatures") -> list[tuple[str, int]]:
+    """The audit log's PDF entries: detail and rows."""
+    with app.app_context():
+        entries = db.session.scalars(
+            sa.select(AuditEntry).filter_by(action=action).order_by(AuditEntry.id)
+        )
+        return [(e.detail, e.rows, e.organiser.email) for e in entries]
+
+
+def signers(app, inbox) -> None:
+    """Two named signers (one writing in Dari), one who chose not to be
+    shown, one still pending."""
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    sign_and_confirm(app, inbox, "f@example.org", name=DARI_NAME, public="y")
+    sign_and_confirm(app, inbox, "grace@example.org", name="Grace Hopper")
+    sign(app.test_client(), name="Pending Person", email="p@example.org")
+
+
+def test_the_pdf_names_who_chose_to_be_shown_and_counts_everyone(app, inbox):
+    signers(app, inbox)
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+    response = staff.get(PDF)
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    with app.app_context():
+        title = get_petition(SLUG).title
+    assert title in " ".join(text.split())
+    assert "3 people signed this petition, each confirmed by email" in text
+    assert "1 of them chose not to be named in public" in text
+    assert "Ada Lovelace" in text and "United Kingdom" in text
+    assert "Grace Hopper" not in text  # counted, not named
+    assert "Pending Person" not in text and "ada@example.org" not in text
+    assert "Page 1 of" in text
+    assert audit_entries(app) == [(f"{SLUG}: web, 1 not named", 2, "staff@example.org")]
+
+
+def test_a_dari_name_keeps_its_letters_and_direction(app, inbox):
+    sign_and_confirm(app, inbox, "f@example.org", name=DARI_NAME, public="y")
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+    text = pdf_text(staff.get(PDF).data)
+    # Extracted in visual order (right to left reversed) or logical order:
+    # either way every letter of the name is there, in one run.
+    assert DARI_NAME in text or DARI_NAME[::-1] in text
+    html = delivery_html(app)
+    assert f'<bdi dir="rtl">{DARI_NAME}</bdi>' in html
+
+
+def delivery_html(app) -> str:
+    """The PDF's HTML for the seeded petition, as WeasyPrint is given it."""
+    captured = {}
+
+    class Capture:
+        def __init__(self, string):
+            captured["html"] = string
+
+        def write_pdf(self):
+            return b"%PDF-"
+
+    import weasyprint
+
+    original = weasyprint.HTML
+    weasyprint.HTML = Capture
+    try:
+        with app.app_context():
+            delivery.render_pdf(get_petition(SLUG), "en")
+    finally:
+        weasyprint.HTML = original
+    return captured["html"]
+
+
+def test_the_pdf_in_dari_reads_right_to_left_with_its_own_digits(app, inbox):
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+    response = staff.get(f"/fa{PDF}")
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert "Ada Lovelace" in text
+    assert "۱" in text  # the count and page numbers in Dari digits
+
+
+def test_large_petitions_get_their_pdf_from_a_worker(app_factory, inbox):
+    app = app_factory(PDF_INLINE_MAX_SIGNERS=1)
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    sign_and_confirm(app, inbox, "f@example.org", name=DARI_NAME, public="y")
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+    offer = staff.get(PDF)
+    assert offer.status_code == 200 and offer.mimetype == "text/html"
+    assert "Make the PDF" in offer.get_data(as_text=True)
+    assert audit_entries(app) == []  # a GET makes nothing
+    # The test worker runs tasks as they are queued (CELERY_TASK_ALWAYS_EAGER).
+    started = submit(staff, PDF)
+    assert started.status_code == 302
+    progress_url = started.headers["Location"]
+    assert re.fullmatch(r"/organiser/pdfs/[\w-]+", progress_url)
+    progress = staff.get(progress_url).get_data(as_text=True)
+    assert "The PDF is ready: 2 signers named." in progress
+    assert 'http-equiv="refresh"' not in progress  # done: no more refreshing
+    download = staff.get(f"{progress_url}/download")
+    assert download.mimetype == "application/pdf"
+    assert "Ada Lovelace" in pdf_text(download.data)
+    assert audit_entries(app) == [
+        (f"{SLUG}: background, 0 not named", 2, "staff@example.org")
+    ]
+
+
+def test_the_progress_page_refreshes_itself_until_the_pdf_is_ready(app, inbox):
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+    with app.app_context():
+        job = delivery.start_job(
+            get_petition(SLUG), find_organiser("staff@example.org"), "en"
+        )
+        key = job.key
+    waiting = staff.get(f"/organiser/pdfs/{key}").get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="5">' in waiting
+    assert "Waiting for a worker" in waiting and "Stop refreshing this page" in waiting
+    # Whoever finds the refreshing in the way turns it off (WCAG 2.2.1).
+    still = staff.get(f"/organiser/pdfs/{key}?refresh=off").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in still and "Check again" in still
+    # Not ready: the download link leads back to the progress page.
+    early = staff.get(f"/organiser/pdfs/{key}/download")
+    assert early.status_code == 302 and early.headers["Location"].endswith(key)
+    with app.app_context():
+        assert sweep_petition_pdfs() == 1  # the beat makes what the queue missed
+    done = staff.get(f"/organiser/pdfs/{key}").get_data(as_text=True)
+    assert "Download the PDF" in done and 'http-equiv="refresh"' not in done
+
+
+def test_with_the_queue_down_the_pdf_waits_for_the_beat(
+    app_factory, inbox, monkeypatch
+):
+    app = app_factory(PDF_INLINE_MAX_SIGNERS=0)
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+
+    def unreachable(task, *args):
+        raise QueueUnavailable("Connection refused")
+
+    monkeypatch.setattr("campaign.petition.organiser_views.delay", unreachable)
+    started = submit(staff, PDF, f"/organiser/petitions/{SLUG}")
+    assert started.status_code == 302
+    page = staff.get(started.headers["Location"]).get_data(as_text=True)
+    assert "The task queue is unreachable" in page
+    assert "Waiting for a worker" in page
+    with app.app_context():
+        sweep_petition_pdfs()
+    later = staff.get(started.headers["Location"]).get_data(as_text=True)
+    assert "Download the PDF" in later
+
+
+def test_stored_pdfs_are_deleted_after_a_day(app, inbox):
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+    with app.app_context():
+        job = delivery.start_job(get_petition(SLUG), None, "en")
+        delivery.run_job(job.id)
+        job.created_at = now_utc() - timedelta(days=1, seconds=1)
+        db.session.commit()
+        key = job.key
+    assert staff.get(f"/organiser/pdfs/{key}").status_code == 404
+    with app.app_context():
+        sweep_petition_pdfs()
+        assert db.session.scalar(sa.select(sa.func.count(PetitionPdf.id))) == 0
+
+
+def test_only_organisers_get_the_pdf(app, inbox):
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    with app.app_context():
+        job = delivery.start_job(get_petition(SLUG), None, "en")
+        delivery.run_job(job.id)
+        assert job.state is PdfState.DONE
+        key = job.key
+    visitor = app.test_client()
+    for path in (PDF, f"/organiser/pdfs/{key}", f"/organiser/pdfs/{key}/download"):
+        response = visitor.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/organiser/login")
+        assert b"%PDF" not in response.data
+    assert visitor.post(PDF).status_code in (302, 400)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PetitionPdf.id))) == 1
