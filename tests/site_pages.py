@@ -16,6 +16,7 @@ from campaign.permissions import Role
 from campaign.petition import delivery
 from campaign.petition.models import Petition, PetitionState
 from campaign.petition.services import get_petition
+from campaign.revisions import record_revision, start_history
 from tests.helpers import SLUG, sign, wait_for
 from tests.test_broadcasts import add_subscribers
 from tests.test_organiser import PASSWORD, add_organiser, log_in
@@ -84,7 +85,15 @@ def populate(app, inbox) -> Data:
         token = db.session.scalar(sa.select(Subscriber.token))
         # A petition PDF waiting for a worker: its progress page.
         pdf_key = delivery.start_job(get_petition(SLUG), None, "en").key
-    return Data(broadcast_id, token, secret, {"pdf_key": pdf_key})
+        # Two versions of the petition's words, one compared with the other.
+        words = {"title": "No recognition", "body_markdown": "We ask.\n"}
+        start_history("petition", 1, "en", words)
+        revision = record_revision(
+            "petition", 1, "en", {**words, "body_markdown": "We demand.\n"}, None
+        )
+        db.session.commit()
+        extra = {"revision_id": revision.id, "pdf_key": pdf_key}
+    return Data(broadcast_id, token, secret, extra)
 
 
 def public_paths(data: Data) -> dict[str, str]:
@@ -142,6 +151,9 @@ def organiser_paths(data: Data) -> dict[str, str]:
         "settings": "/organiser/settings",
         "password": "/organiser/password",
         "two-factor": "/organiser/two-factor",
+        "history": "/organiser/history/petition/1",
+        "history-compare": "/organiser/history/revision/"
+        + str(data.extra.get("revision_id")),
     }
 
 

@@ -70,7 +70,8 @@ def test_a_version_shows_what_it_added_and_removed(app, staff):
     )
     assert "We ask the " in html and "<del>We" not in html
     assert "Title <small>(unchanged)</small>" in html
-    assert "editor@example.org" in html
+    assert "Saved by <bdi>editor@example.org</bdi>" in html
+    assert "Compared with the words as they stood before changes" in html
     assert "no-store" in response.headers["Cache-Control"]
 
 
