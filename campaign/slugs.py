@@ -13,6 +13,7 @@ import unicodedata
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 from wtforms.validators import ValidationError
@@ -124,3 +125,15 @@ def follow_slug(kind: str, slug: str) -> str | None:
     return db.session.scalar(
         sa.select(SlugRedirect.slug).filter_by(kind=kind, old_slug=slug)
     )
+
+
+def moved_or_404(kind: str, slug: str):
+    """In a view addressed by ``slug``: send a renamed story's or petition's
+    old address on to the same page at its current slug (301; 308 for a
+    form, so it is posted again), else answer 404."""
+    current = follow_slug(kind, slug)
+    if current is None:
+        abort(404)
+    values = {**request.view_args, "slug": current, **request.args}
+    status = 301 if request.method in ("GET", "HEAD") else 308
+    abort(redirect(url_for(request.endpoint, **values), status))

@@ -17,6 +17,7 @@ from campaign.revisions import (
     revisions_of,
     start_history,
 )
+from campaign.revisions.services import diff_text
 from tests.helpers import SLUG
 from tests.test_organiser import add_organiser, edit_petition, log_in
 
@@ -173,3 +174,21 @@ def test_each_petition_edit_is_kept_and_compares_with_the_last(app, client):
             sa.select(AuditEntry.detail).filter_by(action="edit-petition")
         ).all()
         assert len(edits) == 2 and "target" in edits[1]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("We ask. The council must act.\n", "We ask. The mayor must act now.\n"),
+        ("", "All new."),
+        ("All gone.", ""),
+        ("ما می‌خواهیم. شاروالی باید اقدام کند۔", "ما می‌خواهیم. والی باید اقدام کند۔"),
+        ("word " * 3000, "other " * 3000),  # too long to compare word by word
+    ],
+)
+def test_a_comparison_holds_both_versions_whole(old, new):
+    pieces = diff_text(old, new)
+    assert "".join(p.text for p in pieces if p.op != "added") == old
+    assert "".join(p.text for p in pieces if p.op != "removed") == new
+    # Neighbouring runs of one kind are merged.
+    assert all(a.op != b.op for a, b in zip(pieces, pieces[1:], strict=False))

@@ -102,6 +102,12 @@ def test_a_renamed_petition_keeps_its_old_addresses(app, editor):
     assert response.status_code == 308
     assert response.headers["Location"] == "/petitions/free-them/sign"
     assert public.get("/petitions/never-was").status_code == 404
+    # Organisers' bookmarks lead on too.
+    response = editor.get(f"/organiser/petitions/{SLUG}")
+    assert (response.status_code, response.headers["Location"]) == (
+        301,
+        "/organiser/petitions/free-them",
+    )
 
 
 def test_a_cached_petition_page_follows_the_rename_at_once(app_factory):

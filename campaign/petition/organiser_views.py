@@ -40,6 +40,7 @@ from campaign.petition.forms import (
 from campaign.petition.models import PdfState
 from campaign.petition.stats import petition_stats
 from campaign.petition.views import petition_panel
+from campaign.slugs import moved_or_404
 from campaign.tasks import delay
 from campaign.text import render_markdown
 
@@ -47,8 +48,8 @@ bp = Blueprint("petition_organiser", __name__, url_prefix="/organiser")
 
 
 def petition_or_404(slug: str):
-    """The petition with this slug, or a 404 page."""
-    return services.get_petition(slug) or abort(404)
+    """The petition with this slug (its old slugs lead on to it), or a 404."""
+    return services.get_petition(slug) or moved_or_404("petition", slug)
 
 
 @bp.get("/")

@@ -595,11 +595,6 @@ def _history_fields(text) -> dict[str, str]:
     return {name: getattr(text, name) for name in TEXT_FIELDS}
 
 
-def current_slug(old_slug: str) -> str | None:
-    """The slug a renamed petition's old slug leads to now."""
-    return slugs.follow_slug("petition", old_slug)
-
-
 def _save_translation(
     petition: Petition, locale: str, words: dict, organiser
 ) -> str | None:

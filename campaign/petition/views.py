@@ -21,6 +21,7 @@ from campaign.origin import same_origin_form
 from campaign.petition import services
 from campaign.petition.forms import SignForm
 from campaign.petition.tokens import ExpiredLink, InvalidLink
+from campaign.slugs import moved_or_404
 from campaign.urls import external_url
 
 bp = Blueprint("petition", __name__, url_prefix="/petitions")
@@ -34,7 +35,7 @@ def sign_rate_limit() -> str:
 def petition_or_404(slug: str) -> services.PublicPetition:
     """The public facts of the petition with this slug, or a 404 page (a
     draft's too: only organisers see it, at its preview)."""
-    petition = services.public_petition(slug) or moved_or_404(slug)
+    petition = services.public_petition(slug) or moved_or_404("petition", slug)
     if not petition.is_public:
         abort(404)
     return petition
@@ -43,21 +44,10 @@ def petition_or_404(slug: str) -> services.PublicPetition:
 def ref_or_404(slug: str) -> services.PetitionRef:
     """The cached facts of the petition with this slug, or a 404 page (a
     draft's too)."""
-    petition = services.petition_ref(slug) or moved_or_404(slug)
+    petition = services.petition_ref(slug) or moved_or_404("petition", slug)
     if not petition.is_public:
         abort(404)
     return petition
-
-
-def moved_or_404(slug: str):
-    """Send a renamed petition's old address on to the same page at its new
-    one (301; 308 for a form, so it is posted again), else a 404 page."""
-    current = services.current_slug(slug)
-    if current is None:
-        abort(404)
-    values = {**request.view_args, "slug": current, **request.args}
-    status = 301 if request.method in ("GET", "HEAD") else 308
-    abort(redirect(url_for(request.endpoint, **values), status))
 
 
 def petition_panel(petition, form: SignForm | None = None) -> dict:
