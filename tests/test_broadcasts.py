@@ -97,9 +97,9 @@ def write(client, subject="News from the campaign", audience="subscribers", **mo
 
 
 def send_now(client, broadcast_id: int):
-    """Press "Send now" on the broadcast's page."""
+    """Press "Send now" on the broadcast's page, then "Yes" on the confirmation."""
     page = f"/organiser/broadcasts/{broadcast_id}"
-    return submit(client, f"{page}/send", page=page)
+    return submit(client, f"{page}/send", page=page, confirm="yes")
 
 
 def deliveries(app, broadcast_id: int) -> dict[str, int]:
@@ -483,7 +483,10 @@ def test_a_scheduled_broadcast_goes_at_its_time(app, editor, inbox):
     page = f"/organiser/broadcasts/{broadcast_id}"
     later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     assert (
-        submit(editor, f"{page}/schedule", page=page, send_at=later).status_code == 302
+        submit(
+            editor, f"{page}/schedule", page=page, send_at=later, confirm="yes"
+        ).status_code
+        == 302
     )
     with app.app_context():
         resume_broadcasts()
@@ -510,7 +513,7 @@ def test_cancelling_a_scheduled_broadcast(app, editor, inbox):
     broadcast_id = write(editor)
     page = f"/organiser/broadcasts/{broadcast_id}"
     later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
-    submit(editor, f"{page}/schedule", page=page, send_at=later)
+    submit(editor, f"{page}/schedule", page=page, send_at=later, confirm="yes")
     assert submit(editor, f"{page}/cancel", page=page).status_code == 302
     assert broadcast_state(app, broadcast_id) is BroadcastState.CANCELLED
     assert send_now(editor, broadcast_id).status_code == 302
@@ -528,7 +531,10 @@ def test_a_sent_broadcast_can_no_longer_be_changed(app, editor, inbox):
         submit(editor, f"{page}/edit", page=f"{page}/edit", **edit).status_code == 409
     )
     assert (
-        submit(editor, f"{page}/schedule", page=page, send_at=later).status_code == 409
+        submit(
+            editor, f"{page}/schedule", page=page, send_at=later, confirm="yes"
+        ).status_code
+        == 409
     )
     assert submit(editor, f"{page}/cancel", page=page).status_code == 409
     assert broadcast_state(app, broadcast_id) is BroadcastState.SENT
