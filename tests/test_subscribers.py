@@ -325,7 +325,7 @@ def test_attested_imports_join_at_once_without_an_email(app, editor, inbox):
 @pytest.mark.parametrize(
     ("data", "filename", "message"),
     [
-        ("e,m,a,i,l\n".encode(), "people.csv", "one of them “email”"),
+        (b"e,m,a,i,l\n", "people.csv", "one of them “email”"),
         ("email\nzoë@example.org\n".encode("latin-1"), "people.csv", "not UTF-8"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "people.csv", "not UTF-8"),
         (b"email\x00\n", "people.csv", "This is not a CSV file."),
