@@ -892,11 +892,11 @@ def test_a_sent_broadcast_shows_each_outcome_and_the_errors(
         )
     )
     assert outcomes == {
-        "Not sent yet": "0",
+        "Waiting to send": "0",
         "Sent": "1",
-        "Failed": "1",
-        "Skipped (left the list first)": "1",
-        "Unknown (may have arrived)": "0",
+        "Refused by the mail server": "1",
+        "Not sent: left the list first": "1",
+        "Unknown": "0",
     }
     assert "<bdi>reader0@example.org</bdi>" in page
     assert "550 5.1.1 No such user here" in page
