@@ -12,7 +12,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SearchField,
     SelectChoice,
     SelectField,
@@ -308,7 +307,6 @@ class SubscriberFilterForm(FlaskForm):
     petition = AnySelectField(
         _l("Signed the petition"), choices=[], invalid_choice_message=BAD_CHOICE
     )
-    before = IntegerField("", validators=[Optional()], widget=HiddenField.widget)
 
 
 # The import's name becomes the consent source "import:<name>".

@@ -67,14 +67,18 @@ def audience_choices() -> list[SelectChoice]:
     return choices
 
 
-def segment_choices(form) -> None:
-    """Offer the site's languages and the consent sources recorded so far."""
+def segment_choices(form, broadcast) -> None:
+    """Offer the site's languages and the consent sources recorded so far
+    (and the one the broadcast has, should its last subscriber be gone)."""
     form.segment_locale.choices = [SelectChoice("", _("Any language"))] + [
         SelectChoice(code, language_name(code))
         for code in current_app.config["LANGUAGES"]
     ]
+    sources = subscribers.sources()
+    if broadcast and broadcast.segment_source not in (None, *sources):
+        sources.append(broadcast.segment_source)
     form.segment_source.choices = [SelectChoice("", _("Any way of joining"))] + [
-        SelectChoice(source, source) for source in subscribers.sources()
+        SelectChoice(source, source) for source in sources
     ]
 
 
@@ -193,7 +197,7 @@ def edit(broadcast_id: int | None = None):
     broadcast = broadcast_or_404(broadcast_id) if broadcast_id else None
     form = broadcast_form(other_languages(), obj=broadcast)
     form.audience.choices = audience_choices()
-    segment_choices(form)
+    segment_choices(form, broadcast)
     if broadcast and not form.is_submitted():
         petition = broadcast.petition
         form.audience.data = f"petition:{petition.slug}" if petition else "subscribers"

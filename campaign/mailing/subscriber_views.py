@@ -70,7 +70,9 @@ def index():
     form = filter_form()
     valid = form.validate()
     filters = chosen(form) if valid else subscribers.Filters()
-    rows, next_before = subscribers.page(filters, form.before.data if valid else None)
+    # The page's cursor: the id the previous page ended at (a bad one: page 1).
+    before = request.args.get("before", type=int) if valid else None
+    rows, next_before = subscribers.page(filters, before)
     return render_template(
         "mailing/organiser/subscribers.html",
         form=form,
@@ -79,7 +81,7 @@ def index():
         states=list(SubscriberState),
         next_before=next_before,
         query=query_without("before"),
-        paged=bool(valid and form.before.data),
+        paged=bool(before),
         language_name=language_name,
     ), (200 if valid else 400)
 
@@ -120,5 +122,8 @@ def import_csv():
     elif form.is_submitted():
         status = 400
     return render_template(
-        "mailing/organiser/import.html", form=form, report=report
+        "mailing/organiser/import.html",
+        form=form,
+        report=report,
+        languages=", ".join(current_app.config["LANGUAGES"]),
     ), status

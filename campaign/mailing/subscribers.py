@@ -5,6 +5,7 @@ country, consent source, petition signed); the subscribers page, its export
 and the broadcasts' audiences (mailing/broadcasts.py) all use it.
 """
 
+import sys
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
@@ -81,9 +82,10 @@ def starts_with(column, prefix: str) -> list:
     canonical addresses are lower-case, compared byte by byte (SQLite) or in
     the database's collation (PostgreSQL: C.UTF-8 here, codepoint order).
     """
-    last = prefix[-1]
-    upper = prefix[:-1] + chr(ord(last) + 1)
-    return [column >= prefix, column < upper]
+    last = ord(prefix[-1])
+    if last == sys.maxunicode:  # nothing sorts after it: no upper bound
+        return [column >= prefix]
+    return [column >= prefix, column < prefix[:-1] + chr(last + 1)]
 
 
 def conditions(filters: Filters, with_state: bool = True) -> list:
