@@ -125,6 +125,15 @@ def too_large(error: RequestEntityTooLarge):
     """A body over this page's limit: say what the limit is."""
     limit = request.max_content_length or body_limit()
     view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "accepts_files", False) and limit < 1_000_000:
+        return render_error(
+            413,
+            _(
+                "That file is larger than this page accepts (at most %(size)s KB). "
+                "Choose a smaller file and try again.",
+                size=format_number(limit / 1024, format="#,##0"),
+            ),
+        )
     if getattr(view, "accepts_files", False):
         size = format_number(max(1, round(limit / 1_000_000)))
         return render_error(

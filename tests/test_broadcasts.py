@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from campaign.audit import AuditEntry
 from campaign.email import raw_sending
 from campaign.extensions import db
 from campaign.mailing import broadcasts, ledger, services
@@ -80,7 +81,8 @@ def editor(app, client):
 
 
 def write(client, subject="News from the campaign", audience="subscribers", **more):
-    """Compose a broadcast through the form; return its id."""
+    """Compose a broadcast through the form; return its id (``more``: the
+    segment's fields)."""
     body = more.pop(
         "body_markdown",
         "Hello!\n\nWe **did it**. [Read more](https://example.org/news)",
@@ -91,15 +93,16 @@ def write(client, subject="News from the campaign", audience="subscribers", **mo
         subject=subject,
         body_markdown=body,
         audience=audience,
+        **more,
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(re.search(r"/broadcasts/(\d+)$", response.headers["Location"]).group(1))
 
 
 def send_now(client, broadcast_id: int):
-    """Press "Send now" on the broadcast's page."""
+    """Press "Send now" on the broadcast's page, then "Yes" on the confirmation."""
     page = f"/organiser/broadcasts/{broadcast_id}"
-    return submit(client, f"{page}/send", page=page)
+    return submit(client, f"{page}/send", page=page, confirm="yes")
 
 
 def deliveries(app, broadcast_id: int) -> dict[str, int]:
@@ -483,7 +486,10 @@ def test_a_scheduled_broadcast_goes_at_its_time(app, editor, inbox):
     page = f"/organiser/broadcasts/{broadcast_id}"
     later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     assert (
-        submit(editor, f"{page}/schedule", page=page, send_at=later).status_code == 302
+        submit(
+            editor, f"{page}/schedule", page=page, send_at=later, confirm="yes"
+        ).status_code
+        == 302
     )
     with app.app_context():
         resume_broadcasts()
@@ -510,7 +516,7 @@ def test_cancelling_a_scheduled_broadcast(app, editor, inbox):
     broadcast_id = write(editor)
     page = f"/organiser/broadcasts/{broadcast_id}"
     later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
-    submit(editor, f"{page}/schedule", page=page, send_at=later)
+    submit(editor, f"{page}/schedule", page=page, send_at=later, confirm="yes")
     assert submit(editor, f"{page}/cancel", page=page).status_code == 302
     assert broadcast_state(app, broadcast_id) is BroadcastState.CANCELLED
     assert send_now(editor, broadcast_id).status_code == 302
@@ -528,7 +534,10 @@ def test_a_sent_broadcast_can_no_longer_be_changed(app, editor, inbox):
         submit(editor, f"{page}/edit", page=f"{page}/edit", **edit).status_code == 409
     )
     assert (
-        submit(editor, f"{page}/schedule", page=page, send_at=later).status_code == 409
+        submit(
+            editor, f"{page}/schedule", page=page, send_at=later, confirm="yes"
+        ).status_code
+        == 409
     )
     assert submit(editor, f"{page}/cancel", page=page).status_code == 409
     assert broadcast_state(app, broadcast_id) is BroadcastState.SENT
@@ -690,3 +699,204 @@ def test_copies_accepted_before_a_dropped_connection_are_not_resent(
         smtp_server.handler = original
     assert recipients(inbox) == people(6)  # everyone once, mid-window or not
     assert broadcast_state(app, broadcast_id) is BroadcastState.SENT
+
+
+# Confirmation before sending, deleting drafts, segments, outcomes.
+
+
+def test_send_now_asks_first_showing_the_exact_reach(app, editor, inbox):
+    add_subscribers(app, people(3))
+    broadcast_id = write(editor)
+    page = f"/organiser/broadcasts/{broadcast_id}"
+    before = snapshot(app)
+    asked = submit(editor, f"{page}/send", page=page)  # no "yes" in the form
+    assert asked.status_code == 200
+    text = asked.get_data(as_text=True)
+    assert "Send this broadcast now?" in text
+    assert "It reaches 3 addresses now." in text
+    assert "Yes, send it to 3 addresses" in text
+    assert 'name="confirm" value="yes"' in text
+    assert inbox.messages == [] and snapshot(app) == before
+    assert broadcast_state(app, broadcast_id) is BroadcastState.DRAFT
+    assert send_now(editor, broadcast_id).status_code == 302
+    assert recipients(inbox) == people(3)
+
+
+def test_a_schedule_asks_first_and_keeps_the_time(app, editor):
+    add_subscribers(app, people(2))
+    broadcast_id = write(editor)
+    page = f"/organiser/broadcasts/{broadcast_id}"
+    later = (now_utc() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    asked = submit(editor, f"{page}/schedule", page=page, send_at=later)
+    text = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Schedule this broadcast?" in text
+    assert "It reaches 2 addresses now." in text
+    assert f'name="send_at" value="{later}"' in text
+    assert broadcast_state(app, broadcast_id) is BroadcastState.DRAFT
+    confirmed = submit(
+        editor, f"{page}/schedule", page=page, send_at=later, confirm="yes"
+    )
+    assert confirmed.status_code == 302
+    assert broadcast_state(app, broadcast_id) is BroadcastState.SCHEDULED
+
+
+def test_drafts_can_be_deleted_after_a_yes_and_only_drafts(app, editor, inbox):
+    add_subscribers(app, people(1))
+    draft, sent = write(editor, subject="Draft"), write(editor, subject="Sent")
+    send_now(editor, sent)
+    page = f"/organiser/broadcasts/{draft}"
+    assert "Delete the draft" in editor.get(page).get_data(as_text=True)
+    asked = submit(editor, f"{page}/delete", page=page)
+    assert asked.status_code == 200 and "Delete this draft?" in asked.get_data(True)
+    assert editor.get(page).status_code == 200  # still there
+    assert submit(editor, f"{page}/delete", page=page, confirm="yes").status_code == 302
+    assert editor.get(page).status_code == 404
+    sent_page = f"/organiser/broadcasts/{sent}"
+    assert "Delete the draft" not in editor.get(sent_page).get_data(as_text=True)
+    refused = submit(editor, f"{sent_page}/delete", page=sent_page, confirm="yes")
+    assert refused.status_code == 409
+    assert broadcast_state(app, sent) is BroadcastState.SENT
+    with app.app_context():
+        [entry] = db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.action == "broadcast.delete")
+        ).all()
+        assert entry.detail == f"broadcast {draft}"
+
+
+@pytest.fixture
+def segmented(app):
+    """Subscribers in several languages, countries and sources."""
+    with app.app_context():
+        rows = [
+            ("en.gb@example.org", "en", "GB", "join"),
+            ("fa.af@example.org", "fa_AF", "AF", "join"),
+            ("fa.af.story@example.org", "fa_AF", "AF", "story"),
+            ("ps.af@example.org", "ps", "AF", "import:rally"),
+            ("fa.de@example.org", "fa_AF", "DE", "story"),
+        ]
+        for email, locale, country, source in rows:
+            db.session.add(
+                Subscriber(
+                    email=email,
+                    canonical_email=email,
+                    email_key=services.email_key(email),
+                    token=secrets.token_urlsafe(32),
+                    state=SubscriberState.SUBSCRIBED,
+                    confirmed_at=now_utc(),
+                    locale=locale,
+                    country=country,
+                    # Two consents: a source matches once, never twice.
+                    consents=[
+                        Consent(source=source, wording="Yes"),
+                        Consent(source="preferences", wording="Again"),
+                    ],
+                )
+            )
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("segment", "expected"),
+    [
+        ({"segment_locale": "fa_AF"}, ["fa.af", "fa.af.story", "fa.de"]),
+        ({"segment_country": "af"}, ["fa.af", "fa.af.story", "ps.af"]),
+        ({"segment_source": "story"}, ["fa.af.story", "fa.de"]),
+        (
+            {"segment_source": "preferences"},
+            ["en.gb", "fa.af", "fa.af.story", "fa.de", "ps.af"],
+        ),
+        (
+            {
+                "segment_locale": "fa_AF",
+                "segment_country": "AF",
+                "segment_source": "join",
+            },
+            ["fa.af"],
+        ),
+        ({"segment_locale": "ps", "segment_country": "GB"}, []),
+    ],
+)
+def test_a_segment_reaches_exactly_its_people_once(
+    app, editor, inbox, segmented, segment, expected
+):
+    broadcast_id = write(editor, **segment)
+    page = editor.get(f"/organiser/broadcasts/{broadcast_id}").get_data(as_text=True)
+    reach = len(expected)
+    assert f"It would reach {reach} " in page
+    send_now(editor, broadcast_id)
+    wanted = sorted(f"{name}@example.org" for name in expected)
+    assert recipients(inbox) == wanted
+    assert sum(deliveries(app, broadcast_id).values()) == reach
+
+
+def test_a_segment_narrows_a_petitions_signers(app, editor, inbox, segmented):
+    signer = app.test_client()
+    for email in ("fa.af@example.org", "en.gb@example.org"):
+        sign(signer, email=email, join_list="y")
+        link = inbox.link(inbox.to(email)[-1])
+        signer.get(link.replace("http://campaign.test", ""))
+    inbox.messages.clear()
+    broadcast_id = write(editor, audience=f"petition:{SLUG}", segment_country="AF")
+    send_now(editor, broadcast_id)
+    assert recipients(inbox) == ["fa.af@example.org"]
+
+
+def test_the_segment_is_shown_kept_and_checked(app, editor, segmented):
+    broadcast_id = write(
+        editor, segment_locale="ps", segment_country="AF", segment_source="import:rally"
+    )
+    page = f"/organiser/broadcasts/{broadcast_id}"
+    shown = editor.get(page).get_data(as_text=True)
+    assert "language: Pashto" in shown and "country: AF" in shown
+    assert "joined through: import:rally" in shown
+    form = editor.get(f"{page}/edit").get_data(as_text=True)
+    assert '<option selected value="ps">' in form
+    assert 'value="AF"' in form
+    refused = submit(
+        editor,
+        "/organiser/broadcasts/new",
+        subject="S",
+        body_markdown="B",
+        audience="subscribers",
+        segment_locale="xx",
+        segment_country="ZZ",
+        segment_source="nowhere",
+    )
+    assert refused.status_code == 400
+    assert refused.get_data(as_text=True).count("Choose one of the options.") >= 2
+    assert "Use a two-letter country code." in refused.get_data(as_text=True)
+
+
+def test_a_sent_broadcast_shows_each_outcome_and_the_errors(
+    app_factory, smtp_server, inbox, refusing
+):
+    app = app_factory()
+    add_subscribers(app, people(3))
+    refusing["reader0@example.org"] = ["550 5.1.1 No such user here"]
+    add_organiser(app, role=Role.STAFF)
+    staff = app.test_client()
+    log_in(staff)
+    with app.app_context():
+        broadcast = Broadcast(subject="S", body_markdown="B")
+        db.session.add(broadcast)
+        db.session.commit()
+        broadcast_id = broadcast.id
+        broadcasts.start(broadcast_id)
+        services.unsubscribe(services.get_subscriber("reader2@example.org"))
+        send_broadcast(broadcast_id)
+    page = staff.get(f"/organiser/broadcasts/{broadcast_id}").get_data(as_text=True)
+    outcomes = dict(
+        re.findall(
+            r"<tr><td>([^<]+)</td><td>(\d+)</td></tr>",
+            page.split("What happened to each copy")[1],
+        )
+    )
+    assert outcomes == {
+        "Waiting to send": "0",
+        "Sent": "1",
+        "Refused by the mail server": "1",
+        "Not sent: left the list first": "1",
+        "Unknown": "0",
+    }
+    assert "<bdi>reader0@example.org</bdi>" in page
+    assert "550 5.1.1 No such user here" in page

@@ -71,6 +71,15 @@ def organiser_forms(client, q: str, data) -> dict[str, object]:
         "broadcast-schedule-error": submit(
             client, f"{q}{broadcast}/schedule", f"{q}{broadcast}"
         ),
+        "broadcast-confirm-send": submit(
+            client, f"{q}{broadcast}/send", f"{q}{broadcast}"
+        ),
+        "broadcast-confirm-delete": submit(
+            client, f"{q}{broadcast}/delete", f"{q}{broadcast}"
+        ),
+        "subscribers-import-error": submit(
+            client, f"{q}/organiser/subscribers/import", name="bad name"
+        ),
         "bounce-error": submit(
             client, f"{q}/organiser/broadcasts/bounces", f"{q}/organiser/broadcasts/"
         ),

@@ -28,7 +28,7 @@ from jinja2.ext import i18n
 from campaign import create_app
 from campaign.config import Config
 from campaign.donate.models import DonationKind, DonationState, GiftState
-from campaign.mailing.models import BroadcastState, SubscriberState
+from campaign.mailing.models import BroadcastState, DeliveryState, SubscriberState
 from campaign.permissions import Role
 from campaign.petition.models import SignatureState
 
@@ -373,6 +373,7 @@ def test_an_operators_own_name_is_shown_as_set_unless_a_language_has_its_own(
         SignatureState,
         SubscriberState,
         BroadcastState,
+        DeliveryState,
         DonationState,
         DonationKind,
         GiftState,

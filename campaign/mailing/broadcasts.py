@@ -19,6 +19,7 @@ from campaign.mailing.models import (
     SubscriberState,
     Suppression,
 )
+from campaign.mailing.subscribers import segment_conditions
 from campaign.models import now_utc
 from campaign.petition.models import Signature, SignatureState
 
@@ -115,6 +116,53 @@ def audience_filter(audience: Audience, petition_id: int | None) -> list:
     return conditions
 
 
+def recipient_conditions(broadcast: Broadcast) -> list:
+    """Conditions on Subscriber selecting a broadcast's recipients: its
+    audience, narrowed to its segment (language, country, consent source)."""
+    return audience_filter(broadcast.audience, broadcast.petition_id) + (
+        segment_conditions(
+            locale=broadcast.segment_locale,
+            country=broadcast.segment_country,
+            source=broadcast.segment_source,
+        )
+    )
+
+
+def reach(broadcast: Broadcast) -> int:
+    """How many addresses the broadcast would go to if it started now."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Subscriber)
+        .where(*recipient_conditions(broadcast))
+    )
+
+
+def delete_draft(broadcast: Broadcast, organiser) -> None:
+    """Delete a broadcast never scheduled or sent (anything else: NotEditable)."""
+    if broadcast.state is not BroadcastState.DRAFT:
+        raise NotEditable
+    record(organiser, "broadcast.delete", f"broadcast {broadcast.id}")
+    db.session.delete(broadcast)
+    db.session.commit()
+
+
+def failures(broadcast_id: int, limit: int = 200) -> list[tuple[str | None, str]]:
+    """The copies refused for good: (address, or None if erased; the error)."""
+    return list(
+        db.session.execute(
+            sa.select(Subscriber.email, Delivery.error)
+            .select_from(Delivery)
+            .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(
+                Delivery.broadcast_id == broadcast_id,
+                Delivery.state == DeliveryState.FAILED,
+            )
+            .order_by(Delivery.id)
+            .limit(limit)
+        ).all()
+    )
+
+
 def audience_size(audience: Audience, petition_id: int | None) -> int:
     """How many people a broadcast to this audience would reach now."""
     return db.session.scalar(
@@ -179,7 +227,7 @@ def start(broadcast_id: int, organiser=None) -> bool:
             sa.literal(DeliveryState.PENDING.value),
             sa.literal(0),
         )
-        .where(*audience_filter(broadcast.audience, broadcast.petition_id))
+        .where(*recipient_conditions(broadcast))
         .order_by(Subscriber.id)
     )
     added = db.session.execute(

@@ -4,12 +4,15 @@ from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     EmailField,
     Form,
     FormField,
     HiddenField,
+    SearchField,
     SelectChoice,
     SelectField,
     StringField,
@@ -19,11 +22,15 @@ from wtforms.validators import (
     AnyOf,
     DataRequired,
     Length,
+    Optional,
+    Regexp,
     ValidationError,
 )
 
 from campaign.forms import (
     BAD_CHOICE,
+    COUNTRY_CODES,
+    at_most,
     country_field,
     email_field,
     name_field,
@@ -70,6 +77,17 @@ BODY_LIMIT = Length(
 )
 
 
+class AnySelectField(SelectField):
+    """A choice that may be left out of the form altogether: "any"."""
+
+    def pre_validate(self, form) -> None:
+        """Nothing chosen (not even sent) means any; else one of the options."""
+        if self.data in (None, ""):
+            self.data = ""
+            return
+        super().pre_validate(form)
+
+
 class BroadcastForm(FlaskForm):
     """What organisers write: subject, Markdown body, who it goes to."""
 
@@ -93,6 +111,34 @@ class BroadcastForm(FlaskForm):
     audience = SelectField(
         _l("Send to"), choices=[], invalid_choice_message=BAD_CHOICE
     )  # choices: every subscriber, or one petition's (views.py)
+    # The segment: choices set by the view (segment_choices).
+    segment_locale = AnySelectField(
+        _l("Only subscribers in this language"),
+        choices=[],
+        invalid_choice_message=BAD_CHOICE,
+    )
+    segment_country = StringField(
+        _l("Only subscribers in this country (two-letter code, optional)"),
+        filters=[strip, lambda v: v.upper() if v else v],
+        validators=[
+            Optional(),
+            AnyOf(COUNTRY_CODES, message=_l("Use a two-letter country code.")),
+        ],
+        render_kw={"maxlength": 2, "size": 3},
+    )
+    segment_source = AnySelectField(
+        _l("Only subscribers who joined through"),
+        choices=[],
+        invalid_choice_message=BAD_CHOICE,
+    )
+
+    def segment(self) -> dict:
+        """The chosen segment, as the broadcast's columns (None: any)."""
+        return {
+            "segment_locale": self.segment_locale.data or None,
+            "segment_country": self.segment_country.data or None,
+            "segment_source": self.segment_source.data or None,
+        }
 
     def versions(self) -> dict[str, "FormField"]:
         """The optional version for each other language, by locale."""
@@ -174,6 +220,17 @@ def broadcast_form(languages: list[str], **kwargs) -> BroadcastForm:
     return LocalisedBroadcastForm(**kwargs)
 
 
+class ConfirmForm(FlaskForm):
+    """The second step of an action that needs a yes: sending, scheduling,
+    deleting; without ``confirm`` the view only shows what would happen."""
+
+    confirm = HiddenField("")
+
+    def confirmed(self) -> bool:
+        """Whether this is the confirming POST."""
+        return self.confirm.data == "yes"
+
+
 class TestCopyForm(FlaskForm):
     """Which version of a broadcast to send the organiser as a test."""
 
@@ -216,4 +273,82 @@ class BounceForm(FlaskForm):
             SelectChoice("complaint", _l("Spam complaint")),
         ],
         invalid_choice_message=BAD_CHOICE,
+    )
+
+
+class SubscriberFilterForm(FlaskForm):
+    """Which subscribers the list page shows and exports: from the query string."""
+
+    class Meta:
+        csrf = False  # a search: it changes nothing
+
+    search = SearchField(
+        _l("Email starts with"),
+        filters=[strip],
+        validators=[at_most(320)],
+        render_kw={"maxlength": 320, "autocomplete": "off"},
+    )
+    state = AnySelectField(_l("State"), choices=[], invalid_choice_message=BAD_CHOICE)
+    source = AnySelectField(
+        _l("Joined through"), choices=[], invalid_choice_message=BAD_CHOICE
+    )
+    language = AnySelectField(
+        _l("Language"), choices=[], invalid_choice_message=BAD_CHOICE
+    )
+    country = StringField(
+        _l("Country code"),
+        filters=[strip, lambda v: v.upper() if v else v],
+        validators=[
+            Optional(),
+            AnyOf(COUNTRY_CODES, message=_l("Use a two-letter country code.")),
+        ],
+        render_kw={"maxlength": 2, "size": 3},
+    )
+    petition = AnySelectField(
+        _l("Signed the petition"), choices=[], invalid_choice_message=BAD_CHOICE
+    )
+
+
+# The import's name becomes the consent source "import:<name>".
+IMPORT_NAME = Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$",
+    message=_l(
+        "Use up to 60 letters, digits, dots, dashes or underscores, "
+        "like spring-rally-2026."
+    ),
+)
+
+
+class ImportForm(FlaskForm):
+    """A CSV file of people to add, where they agreed, and to what."""
+
+    file = FileField(
+        _l("CSV file (columns: email, name, country, language)"),
+        validators=[
+            FileRequired(_l("Choose a CSV file.")),
+            FileAllowed(["csv"], _l("Choose a file ending in .csv.")),
+        ],
+        render_kw={"accept": ".csv,text/csv"},
+    )
+    name = StringField(
+        _l("Where these people agreed (a short name for this list)"),
+        filters=[strip],
+        validators=[DataRequired(_l("Name where these people agreed.")), IMPORT_NAME],
+        render_kw={"maxlength": 60},
+    )
+    wording = TextAreaField(
+        _l("The words they agreed to, exactly as shown to them"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Copy in the words they agreed to.")),
+            at_most(2000),
+            plain_text,
+        ],
+        render_kw={"rows": 4},
+    )
+    attested = BooleanField(
+        _l(
+            "I confirm these people already agreed to these words and proved "
+            "their address: add them without a confirmation email"
+        )
     )

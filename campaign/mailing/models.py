@@ -56,13 +56,13 @@ class Subscriber(OutboxMixin, TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(320))
     canonical_email: Mapped[str] = mapped_column(sa.String(320), unique=True)
     name: Mapped[str | None] = mapped_column(sa.String(255))
-    country: Mapped[str | None] = mapped_column(sa.String(2))
+    country: Mapped[str | None] = mapped_column(sa.String(2), index=True)
     state: Mapped[SubscriberState] = mapped_column(
         enum_column(SubscriberState), default=SubscriberState.PENDING, index=True
     )
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    locale: Mapped[str] = mapped_column(sa.String(16), default="en")
+    locale: Mapped[str] = mapped_column(sa.String(16), default="en", index=True)
     # The secret in every unsubscribe and preferences link (never expires).
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # The keyed hash the suppression list uses (campaign/mailing/services.py).
@@ -87,11 +87,15 @@ class Consent(db.Model):
         sa.ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
     )
     given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-    # Which form: "join", "story", or "petition:<slug>".
-    source: Mapped[str] = mapped_column(sa.String(160))
+    # Which form: "join", "story", "petition:<slug>", "preferences", or
+    # "import:<name>" for a list an organiser imported (mailing/imports.py).
+    source: Mapped[str] = mapped_column(sa.String(160), index=True)
     # The words next to the box or button, as shown.
     wording: Mapped[str] = mapped_column(sa.Text)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # True when no one clicked a link: an organiser importing the address
+    # attested that the person had already agreed (to ``wording``).
+    attested: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class SuppressionReason(enum.Enum):
@@ -165,6 +169,11 @@ class Broadcast(TimestampMixin, db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recipients: Mapped[int] = mapped_column(default=0)
+    # The segment: only subscribers with this language, country or consent
+    # source (each None: any); see mailing/subscribers.py.
+    segment_locale: Mapped[str | None] = mapped_column(sa.String(16))
+    segment_country: Mapped[str | None] = mapped_column(sa.String(2))
+    segment_source: Mapped[str | None] = mapped_column(sa.String(160))
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organiser.id", ondelete="SET NULL")
     )

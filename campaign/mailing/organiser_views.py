@@ -1,4 +1,5 @@
-"""Organiser pages for the mailing list: write, test, send and follow broadcasts.
+"""Organiser pages for broadcasts: write, segment, test, confirm and send,
+follow, delete drafts (the subscribers' pages are in subscriber_views.py).
 
 Every route declares the role it needs (campaign/permissions.py).
 """
@@ -8,6 +9,7 @@ import re
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -28,15 +30,16 @@ from campaign.localised import (
     language_name,
     other_languages,
 )
-from campaign.mailing import broadcasts, services
+from campaign.mailing import broadcasts, services, subscribers
 from campaign.mailing.compose import render_bodies
 from campaign.mailing.forms import (
     BounceForm,
+    ConfirmForm,
     ScheduleForm,
     TestCopyForm,
     broadcast_form,
 )
-from campaign.mailing.models import Audience, DeliveryState
+from campaign.mailing.models import Audience, BroadcastState, DeliveryState
 from campaign.permissions import Role, requires
 from campaign.petition.services import all_petitions, get_petition
 from campaign.tasks import delay
@@ -62,6 +65,34 @@ def audience_choices() -> list[SelectChoice]:
         label = _("Subscribers who signed “%(title)s”", title=petition.title)
         choices.append(SelectChoice(f"petition:{petition.slug}", label))
     return choices
+
+
+def segment_choices(form, broadcast) -> None:
+    """Offer the site's languages and the consent sources recorded so far
+    (and the one the broadcast has, should its last subscriber be gone)."""
+    form.segment_locale.choices = [SelectChoice("", _("Any language"))] + [
+        SelectChoice(code, language_name(code))
+        for code in current_app.config["LANGUAGES"]
+    ]
+    sources = subscribers.sources()
+    if broadcast and broadcast.segment_source not in (None, *sources):
+        sources.append(broadcast.segment_source)
+    form.segment_source.choices = [SelectChoice("", _("Any way of joining"))] + [
+        SelectChoice(source, source) for source in sources
+    ]
+
+
+def segment_words(broadcast) -> list[str]:
+    """The broadcast's segment in organisers' words, one item per criterion."""
+    words = []
+    if broadcast.segment_locale:
+        language = language_name(broadcast.segment_locale)
+        words.append(_("language: %(language)s", language=language))
+    if broadcast.segment_country:
+        words.append(_("country: %(code)s", code=broadcast.segment_country))
+    if broadcast.segment_source:
+        words.append(_("joined through: %(source)s", source=broadcast.segment_source))
+    return words
 
 
 def audience_fields(value: str) -> dict:
@@ -123,19 +154,32 @@ def previews(broadcast) -> list[dict]:
 
 
 def render_show(broadcast, schedule_form: ScheduleForm, status: int = 200):
-    """A broadcast's page: preview, audience, actions, progress."""
+    """A broadcast's page: preview, audience, actions, progress, outcomes."""
+    started = broadcast.state not in broadcasts.EDITABLE
     return render_template(
         "mailing/organiser/show.html",
         broadcast=broadcast,
         previews=previews(broadcast),
+        segment=segment_words(broadcast),
         # Counted only while it can still change (the page shows it then).
-        reach=broadcasts.audience_size(broadcast.audience, broadcast.petition_id)
-        if broadcast.state in broadcasts.EDITABLE
-        else None,
+        reach=None if started else broadcasts.reach(broadcast),
         status=broadcasts.status(broadcast),
         delivery_states=list(DeliveryState),
+        failures=broadcasts.failures(broadcast.id) if started else [],
         schedule_form=schedule_form,
     ), status
+
+
+def render_confirm(broadcast, action: str, send_at=None):
+    """The page that asks for a yes, with the exact reach now (no JavaScript)."""
+    return render_template(
+        "mailing/organiser/confirm.html",
+        broadcast=broadcast,
+        action=action,
+        send_at=send_at,
+        segment=segment_words(broadcast),
+        reach=broadcasts.reach(broadcast),
+    )
 
 
 @bp.get("/")
@@ -153,6 +197,7 @@ def edit(broadcast_id: int | None = None):
     broadcast = broadcast_or_404(broadcast_id) if broadcast_id else None
     form = broadcast_form(other_languages(), obj=broadcast)
     form.audience.choices = audience_choices()
+    segment_choices(form, broadcast)
     if broadcast and not form.is_submitted():
         petition = broadcast.petition
         form.audience.data = f"petition:{petition.slug}" if petition else "subscribers"
@@ -165,6 +210,7 @@ def edit(broadcast_id: int | None = None):
             subject=form.subject.data,
             body_markdown=form.body_markdown.data,
             **audience_fields(form.audience.data),
+            **form.segment(),
         )
         return redirect(url_for("broadcasts.show", broadcast_id=saved.id))
     return render_form("mailing/organiser/edit.html", form, broadcast=broadcast)
@@ -204,10 +250,12 @@ def test_copy(broadcast_id: int):
 @bp.post("/<int:broadcast_id>/send")
 @requires(Role.EDITOR)
 def send_now(broadcast_id: int):
-    """Start sending to the whole audience now."""
+    """Ask for a yes showing the reach; on the confirming POST, start sending."""
     from campaign.mailing.tasks import send_broadcast  # Celery, on first use
 
     broadcast = broadcast_or_404(broadcast_id)
+    if broadcast.state in broadcasts.EDITABLE and not ConfirmForm().confirmed():
+        return render_confirm(broadcast, "send")
     if broadcasts.start(broadcast.id, current_user):
         enqueue(send_broadcast, broadcast.id)
         flash(_("Sending has started."))
@@ -224,6 +272,10 @@ def schedule(broadcast_id: int):
     form = ScheduleForm()
     if not form.validate():
         return render_show(broadcast, form, 400)
+    if broadcast.state not in broadcasts.EDITABLE:
+        raise broadcasts.NotEditable
+    if not ConfirmForm().confirmed():
+        return render_confirm(broadcast, "schedule", form.send_at_utc())
     broadcasts.schedule(broadcast, form.send_at_utc(), current_user)
     flash(_("The broadcast is scheduled."))
     return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
@@ -237,6 +289,20 @@ def cancel(broadcast_id: int):
     broadcasts.cancel(broadcast, current_user)
     flash(_("The broadcast is cancelled; nothing more will be sent."))
     return redirect(url_for("broadcasts.show", broadcast_id=broadcast.id))
+
+
+@bp.post("/<int:broadcast_id>/delete")
+@requires(Role.EDITOR)
+def delete(broadcast_id: int):
+    """Ask for a yes, then delete a draft (nothing else can be deleted)."""
+    broadcast = broadcast_or_404(broadcast_id)
+    if broadcast.state is not BroadcastState.DRAFT:
+        raise broadcasts.NotEditable
+    if not ConfirmForm().confirmed():
+        return render_confirm(broadcast, "delete")
+    broadcasts.delete_draft(broadcast, current_user)
+    flash(_("The draft is deleted."))
+    return redirect(url_for("broadcasts.index"))
 
 
 @bp.post("/bounces")

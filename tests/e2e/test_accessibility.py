@@ -263,6 +263,18 @@ def visits() -> list[Visit]:
             fill_and_submit("form:has(#send_at)"),
         ),
         Visit(
+            "broadcast-confirm-send",
+            "broadcast",
+            "admin",
+            fill_and_submit("form[action$='/send']"),
+        ),
+        Visit(
+            "subscribers-import-error",
+            "subscribers-import",
+            "admin",
+            fill_and_submit("form:has(#wording)", name="bad name"),
+        ),
+        Visit(
             "bounce-error", "broadcasts", "admin", fill_and_submit("form:has(#kind)")
         ),
         Visit(
