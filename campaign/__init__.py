@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from campaign.organiser.views import bp as organiser_bp
     from campaign.pages.views import bp as pages_bp
     from campaign.petition.organiser_views import bp as petition_organiser_bp
+    from campaign.petition.update_views import bp as petition_updates_bp
     from campaign.petition.views import bp as petition_bp
     from campaign.privacy.views import bp as privacy_bp
     from campaign.revisions.views import bp as revisions_bp
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
         health_bp,
         organiser_bp,
         petition_organiser_bp,
+        petition_updates_bp,
         mailing_organiser_bp,
         donate_organiser_bp,
         story_organiser_bp,

@@ -65,6 +65,8 @@ ACTION_LABELS = {
     "story-image": _l("Set a story's image"),
     "story-image-alt": _l("Changed a story image's alt text"),
     "story-image-remove": _l("Removed a story's image"),
+    "petition-update.post": _l("Posted a petition update"),
+    "petition-update.email": _l("Emailed a petition update"),
     "erase-supporter": _l("Erased a supporter"),
     "export-supporter": _l("Downloaded a supporter's data"),
     "print-signatures": _l("Printed the signatures"),

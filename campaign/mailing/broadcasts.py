@@ -19,6 +19,7 @@ from campaign.mailing.models import (
     SubscriberState,
     Suppression,
 )
+from campaign.mailing.update_audience import add_signer_deliveries, update_reach
 from campaign.models import now_utc
 from campaign.petition.models import Signature, SignatureState
 
@@ -117,6 +118,8 @@ def audience_filter(audience: Audience, petition_id: int | None) -> list:
 
 def audience_size(audience: Audience, petition_id: int | None) -> int:
     """How many people a broadcast to this audience would reach now."""
+    if audience is Audience.PETITION_UPDATES:
+        return update_reach(petition_id)
     return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Subscriber)
@@ -172,6 +175,16 @@ def start(broadcast_id: int, organiser=None) -> bool:
         db.session.rollback()
         return False
     broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast.audience is Audience.PETITION_UPDATES:  # signers, not subscribers
+        broadcast.recipients = add_signer_deliveries(broadcast)
+        record(
+            organiser,
+            "broadcast.send",
+            f"broadcast {broadcast_id}",
+            broadcast.recipients,
+        )
+        db.session.commit()
+        return True
     recipients = (
         sa.select(
             sa.literal(broadcast_id),
