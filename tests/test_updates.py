@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from campaign.extensions import db
-from campaign.mailing import services
+from campaign.mailing import ledger, services
 from campaign.mailing.models import Broadcast, Delivery
+from campaign.mailing.signer_updates import email_update, stop_url
 from campaign.mailing.tasks import resume_broadcasts
 from campaign.mailing.tasks import send_broadcast as send_broadcast_task
+from campaign.organiser.models import Organiser
 from campaign.permissions import Role
 from campaign.petition.models import (
     UPDATES_WORDING,
@@ -22,6 +24,7 @@ from campaign.petition.models import (
     Signature,
     SignatureConsent,
 )
+from campaign.petition.tokens import stop_updates_token
 from campaign.text import render_markdown
 from tests.helpers import SLUG, submit
 from tests.test_broadcasts import recipients
@@ -273,3 +276,27 @@ def test_an_update_needs_a_title_and_text(app, editor):
     assert "Give the update a title." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(PetitionUpdate.id))) == 0
+
+
+def test_who_stops_or_is_suppressed_after_the_send_began_is_skipped(app, editor, inbox):
+    for email in ("stays@example.org", "stops@example.org", "bounces@example.org"):
+        signed(app, inbox, email, wants_updates="y")
+    update_id = post_update(editor)
+    inbox.messages.clear()
+    with app.app_context():
+        editor_account = db.session.scalar(sa.select(Organiser))
+        update = db.session.get(PetitionUpdate, update_id)
+        broadcast = email_update(update, editor_account)  # the ledger, not sent
+        stops = db.session.scalar(
+            sa.select(Signature).filter_by(email="stops@example.org")
+        )
+        path = stop_url(SLUG, stop_updates_token(stops)).replace(
+            "http://campaign.test", ""
+        )
+        services.record_bounce("bounces@example.org", "hard")
+        broadcast_id = broadcast.id
+    assert app.test_client().post(path).status_code == 200
+    with app.app_context():
+        send_broadcast_task.delay(broadcast_id)
+        assert ledger.progress(broadcast_id)["skipped"] == 2
+    assert recipients(inbox) == ["stays@example.org"]
