@@ -234,7 +234,14 @@ def test_a_forged_stop_link_is_refused(app, client):
     assert client.post(path).status_code == 404
 
 
-def test_the_public_page_shows_updates_at_once_in_its_language(app, editor):
+def test_the_public_page_shows_updates_at_once_in_its_language(app_factory):
+    # With a real cache: posting must drop the pages and updates kept.
+    app = app_factory(
+        LANGUAGES=LANGUAGES, CACHE_TYPE="SimpleCache", COUNT_CACHE_SECONDS=30
+    )
+    add_organiser(app, role=Role.EDITOR)
+    editor = app.test_client()
+    assert log_in(editor).status_code == 302
     client = app.test_client()
     assert "The minister replied" not in client.get(f"/petitions/{SLUG}").text
     client.get(f"/fa/petitions/{SLUG}")  # cached before the update
