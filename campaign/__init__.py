@@ -105,11 +105,11 @@ def register_blueprints(app: Flask) -> None:
     from campaign.images.views import bp as images_bp
     from campaign.images.views import organiser_bp as images_organiser_bp
     from campaign.mailing.organiser_views import bp as mailing_organiser_bp
+    from campaign.mailing.update_views import bp as petition_updates_bp
     from campaign.mailing.views import bp as mailing_bp
     from campaign.organiser.views import bp as organiser_bp
     from campaign.pages.views import bp as pages_bp
     from campaign.petition.organiser_views import bp as petition_organiser_bp
-    from campaign.petition.update_views import bp as petition_updates_bp
     from campaign.petition.views import bp as petition_bp
     from campaign.privacy.views import bp as privacy_bp
     from campaign.revisions.views import bp as revisions_bp

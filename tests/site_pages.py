@@ -13,7 +13,14 @@ from campaign.extensions import db
 from campaign.images.services import set_story_image, story_by_slug
 from campaign.mailing.models import Broadcast, Subscriber
 from campaign.permissions import Role
-from campaign.petition.models import Petition, PetitionState
+from campaign.petition.models import (
+    Petition,
+    PetitionState,
+    PetitionUpdate,
+    PetitionUpdateVersion,
+    Signature,
+)
+from campaign.petition.tokens import stop_updates_token
 from tests.helpers import SLUG, sign, wait_for
 from tests.test_broadcasts import add_subscribers
 from tests.test_organiser import PASSWORD, add_organiser, log_in
@@ -71,6 +78,22 @@ def populate(app, inbox) -> Data:
             )
         )
         db.session.add(Broadcast(subject="Update", body_markdown="Hello"))
+        petition_id = db.session.scalar(sa.select(Petition.id).filter_by(slug=SLUG))
+        update = PetitionUpdate(
+            petition_id=petition_id,
+            title="The minister replied",
+            body_markdown="They *replied*.",
+            body_html="<p>They <em>replied</em>.</p>",
+            versions=[
+                PetitionUpdateVersion(
+                    locale="fa_AF",
+                    title="وزیر پاسخ داد",
+                    body_markdown="پاسخ دادند.",
+                    body_html="<p>پاسخ دادند.</p>",
+                )
+            ],
+        )
+        db.session.add(update)
         db.session.commit()
         # The story with its header image (<picture>, og:image).
         photo = io.BytesIO()
@@ -80,7 +103,9 @@ def populate(app, inbox) -> Data:
         set_story_image(story, photo.getvalue(), "A photo", alt_texts, None)
         broadcast_id = db.session.scalar(sa.select(sa.func.max(Broadcast.id)))
         token = db.session.scalar(sa.select(Subscriber.token))
-    return Data(broadcast_id, token, secret)
+        signer = db.session.scalar(sa.select(Signature).order_by(Signature.id))
+        extra = {"stop_token": stop_updates_token(signer), "update_id": update.id}
+    return Data(broadcast_id, token, secret, extra)
 
 
 def public_paths(data: Data) -> dict[str, str]:
@@ -92,6 +117,9 @@ def public_paths(data: Data) -> dict[str, str]:
         "petition-thanks": f"/petitions/{SLUG}/thanks",
         "petition-link-invalid": f"/petitions/{SLUG}/confirm/not-a-token",
         "petition-closed": f"/petitions/{CLOSED}",
+        "petition-stop-updates": (
+            f"/petitions/{SLUG}/updates/stop/{data.extra['stop_token']}"
+        ),
         "join": "/join",
         "join-check-email": "/join/check-email",
         "join-welcome": "/join/welcome",
@@ -116,6 +144,12 @@ def organiser_paths(data: Data) -> dict[str, str]:
         "edit": f"/organiser/petitions/{SLUG}/edit",
         "story-image": f"/organiser/stories/{STORY}/image",
         "print": f"/organiser/petitions/{SLUG}/print",
+        "updates": f"/organiser/petitions/{SLUG}/updates/",
+        "update-new": f"/organiser/petitions/{SLUG}/updates/new",
+        "update": f"/organiser/petitions/{SLUG}/updates/{data.extra['update_id']}",
+        "update-email": (
+            f"/organiser/petitions/{SLUG}/updates/{data.extra['update_id']}/email"
+        ),
         "broadcasts": "/organiser/broadcasts/",
         "broadcast-new": "/organiser/broadcasts/new",
         "broadcast": f"/organiser/broadcasts/{data.broadcast_id}",

@@ -25,6 +25,7 @@ from campaign.petition.models import (
     SignatureConsent,
 )
 from campaign.petition.tokens import stop_updates_token
+from campaign.privacy.services import erase_supporter
 from campaign.text import render_markdown
 from tests.helpers import SLUG, submit
 from tests.test_broadcasts import recipients
@@ -307,3 +308,14 @@ def test_who_stops_or_is_suppressed_after_the_send_began_is_skipped(app, editor,
         send_broadcast_task.delay(broadcast_id)
         assert ledger.progress(broadcast_id)["skipped"] == 2
     assert recipients(inbox) == ["stays@example.org"]
+
+
+def test_erasing_a_signer_keeps_the_count_of_copies_not_the_person(app, editor, inbox):
+    signed(app, inbox, "erase@example.org", wants_updates="y")
+    email_it(editor, post_update(editor))
+    assert recipients(inbox)[-1:] == ["erase@example.org"]
+    with app.app_context():
+        erase_supporter("erase@example.org", db.session.scalar(sa.select(Organiser)))
+        [delivery] = db.session.scalars(sa.select(Delivery)).all()
+        assert delivery.signature_id is None and delivery.state.value == "sent"
+        assert db.session.scalars(sa.select(SignatureConsent)).all() == []

@@ -1,8 +1,10 @@
 """Organiser pages for petition updates: write and post one, see them, and
 email one to the signers who asked, after a page showing how many that is.
 
-Every route declares the role it needs (campaign/permissions.py). Emailing
-goes through the mailing package's broadcast engine (signer_updates.py).
+Every route declares the role it needs (campaign/permissions.py). They live
+here, not in petition/, because features depend one way (mailing → petition):
+posting is the petition's (petition/updates.py), emailing the broadcast
+engine's (signer_updates.py), and only these pages need both.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
