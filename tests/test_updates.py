@@ -25,7 +25,7 @@ from campaign.petition.models import (
     SignatureConsent,
 )
 from campaign.petition.tokens import stop_updates_token
-from campaign.privacy.services import erase_supporter
+from campaign.privacy.services import erase_supporter, supporter_record
 from campaign.text import render_markdown
 from tests.helpers import SLUG, submit
 from tests.test_broadcasts import recipients
@@ -315,6 +315,10 @@ def test_erasing_a_signer_keeps_the_count_of_copies_not_the_person(app, editor, 
     email_it(editor, post_update(editor))
     assert recipients(inbox)[-1:] == ["erase@example.org"]
     with app.app_context():
+        [held] = supporter_record("erase@example.org")["signatures"]
+        assert held["consents"]["petition_updates"] is True
+        [wording] = held["consent_wordings"]
+        assert (wording["box"], wording["language"]) == ("updates", "en")
         erase_supporter("erase@example.org", db.session.scalar(sa.select(Organiser)))
         [delivery] = db.session.scalars(sa.select(Delivery)).all()
         assert delivery.signature_id is None and delivery.state.value == "sent"
