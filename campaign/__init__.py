@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from campaign.images.views import organiser_bp as images_organiser_bp
     from campaign.mailing.organiser_views import bp as mailing_organiser_bp
     from campaign.mailing.subscriber_views import bp as subscribers_bp
+    from campaign.mailing.update_views import bp as petition_updates_bp
     from campaign.mailing.views import bp as mailing_bp
     from campaign.organiser.views import bp as organiser_bp
     from campaign.pages.views import bp as pages_bp
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
         health_bp,
         organiser_bp,
         petition_organiser_bp,
+        petition_updates_bp,
         mailing_organiser_bp,
         subscribers_bp,
         donate_organiser_bp,

@@ -79,6 +79,8 @@ ACTION_LABELS = {
     "close-petition": _l("Closed a petition"),
     "reopen-petition": _l("Reopened a petition"),
     "archive-petition": _l("Archived a petition"),
+    "petition-update.post": _l("Posted a petition update"),
+    "petition-update.email": _l("Emailed a petition update"),
     "erase-supporter": _l("Erased a supporter"),
     "export-supporter": _l("Downloaded a supporter's data"),
     "print-signatures": _l("Printed the signatures"),

@@ -14,8 +14,15 @@ from campaign.images.services import set_story_image, story_by_slug
 from campaign.mailing.models import Broadcast, Subscriber
 from campaign.permissions import Role
 from campaign.petition import delivery
-from campaign.petition.models import Petition, PetitionState
+from campaign.petition.models import (
+    Petition,
+    PetitionState,
+    PetitionUpdate,
+    PetitionUpdateVersion,
+    Signature,
+)
 from campaign.petition.services import get_petition
+from campaign.petition.tokens import stop_updates_token
 from campaign.revisions import record_revision, start_history
 from tests.helpers import SLUG, sign, wait_for
 from tests.test_broadcasts import add_subscribers
@@ -74,6 +81,22 @@ def populate(app, inbox) -> Data:
             )
         )
         db.session.add(Broadcast(subject="Update", body_markdown="Hello"))
+        petition_id = db.session.scalar(sa.select(Petition.id).filter_by(slug=SLUG))
+        update = PetitionUpdate(
+            petition_id=petition_id,
+            title="The minister replied",
+            body_markdown="They *replied*.",
+            body_html="<p>They <em>replied</em>.</p>",
+            versions=[
+                PetitionUpdateVersion(
+                    locale="fa_AF",
+                    title="وزیر پاسخ داد",
+                    body_markdown="پاسخ دادند.",
+                    body_html="<p>پاسخ دادند.</p>",
+                )
+            ],
+        )
+        db.session.add(update)
         db.session.commit()
         # The story with its header image (<picture>, og:image).
         photo = io.BytesIO()
@@ -92,7 +115,13 @@ def populate(app, inbox) -> Data:
             "petition", 1, "en", {**words, "body_markdown": "We demand.\n"}, None
         )
         db.session.commit()
-        extra = {"revision_id": revision.id, "pdf_key": pdf_key}
+        signer = db.session.scalar(sa.select(Signature).order_by(Signature.id))
+        extra = {
+            "stop_token": stop_updates_token(signer),
+            "update_id": update.id,
+            "revision_id": revision.id,
+            "pdf_key": pdf_key,
+        }
     return Data(broadcast_id, token, secret, extra)
 
 
@@ -105,6 +134,9 @@ def public_paths(data: Data) -> dict[str, str]:
         "petition-thanks": f"/petitions/{SLUG}/thanks",
         "petition-link-invalid": f"/petitions/{SLUG}/confirm/not-a-token",
         "petition-closed": f"/petitions/{CLOSED}",
+        "petition-stop-updates": (
+            f"/petitions/{SLUG}/updates/stop/{data.extra['stop_token']}"
+        ),
         "join": "/join",
         "join-check-email": "/join/check-email",
         "join-welcome": "/join/welcome",
@@ -139,6 +171,12 @@ def organiser_paths(data: Data) -> dict[str, str]:
         "petition-archive": f"/organiser/petitions/{CLOSED}/archive",
         "petition-preview": f"/organiser/petitions/{CLOSED}/preview",
         "print": f"/organiser/petitions/{SLUG}/print",
+        "updates": f"/organiser/petitions/{SLUG}/updates/",
+        "update-new": f"/organiser/petitions/{SLUG}/updates/new",
+        "update": f"/organiser/petitions/{SLUG}/updates/{data.extra['update_id']}",
+        "update-email": (
+            f"/organiser/petitions/{SLUG}/updates/{data.extra['update_id']}/email"
+        ),
         "broadcasts": "/organiser/broadcasts/",
         "broadcast-new": "/organiser/broadcasts/new",
         "broadcast": f"/organiser/broadcasts/{data.broadcast_id}",

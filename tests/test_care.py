@@ -311,7 +311,10 @@ def test_a_data_request_shows_list_membership_and_consents(app, staff, inbox):
     assert listed["state"] == "subscribed"
     [consent] = listed["consents"]
     assert consent["source"] == f"petition:{SLUG}"
-    assert consent["wording"] == "Email me updates about this campaign"
+    assert (
+        consent["wording"]
+        == "Also add me to the mailing list: news about all our campaigns"
+    )
     assert consent["confirmed_at"]
 
 

@@ -159,7 +159,10 @@ def test_the_petition_opt_in_joins_once_the_signature_is_confirmed(app, client, 
     assert joined.state is SubscriberState.SUBSCRIBED
     [consent] = joined.consents
     assert consent.source == f"petition:{SLUG}"
-    assert consent.wording == "Email me updates about this campaign"
+    assert (
+        consent.wording
+        == "Also add me to the mailing list: news about all our campaigns"
+    )
     assert consent.confirmed_at is not None
 
 

@@ -20,6 +20,7 @@ from campaign.mailing.models import (
     Suppression,
 )
 from campaign.mailing.subscribers import segment_conditions
+from campaign.mailing.update_audience import add_signer_deliveries, update_reach
 from campaign.models import now_utc
 from campaign.petition.models import Signature, SignatureState
 
@@ -130,6 +131,8 @@ def recipient_conditions(broadcast: Broadcast) -> list:
 
 def reach(broadcast: Broadcast) -> int:
     """How many addresses the broadcast would go to if it started now."""
+    if broadcast.audience is Audience.PETITION_UPDATES:  # signers, not subscribers
+        return update_reach(broadcast.petition_id)
     return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Subscriber)
@@ -150,9 +153,12 @@ def failures(broadcast_id: int, limit: int = 200) -> list[tuple[str | None, str]
     """The copies refused for good: (address, or None if erased; the error)."""
     return list(
         db.session.execute(
-            sa.select(Subscriber.email, Delivery.error)
+            sa.select(
+                sa.func.coalesce(Subscriber.email, Signature.email), Delivery.error
+            )
             .select_from(Delivery)
             .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .outerjoin(Signature, Signature.id == Delivery.signature_id)
             .where(
                 Delivery.broadcast_id == broadcast_id,
                 Delivery.state == DeliveryState.FAILED,
@@ -160,15 +166,6 @@ def failures(broadcast_id: int, limit: int = 200) -> list[tuple[str | None, str]
             .order_by(Delivery.id)
             .limit(limit)
         ).all()
-    )
-
-
-def audience_size(audience: Audience, petition_id: int | None) -> int:
-    """How many people a broadcast to this audience would reach now."""
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Subscriber)
-        .where(*audience_filter(audience, petition_id))
     )
 
 
@@ -220,6 +217,16 @@ def start(broadcast_id: int, organiser=None) -> bool:
         db.session.rollback()
         return False
     broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast.audience is Audience.PETITION_UPDATES:  # signers, not subscribers
+        broadcast.recipients = add_signer_deliveries(broadcast)
+        record(
+            organiser,
+            "broadcast.send",
+            f"broadcast {broadcast_id}",
+            broadcast.recipients,
+        )
+        db.session.commit()
+        return True
     recipients = (
         sa.select(
             sa.literal(broadcast_id),

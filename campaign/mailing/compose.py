@@ -89,9 +89,7 @@ class BulkMessage:
         """Render the bodies and the shared headers once."""
         config = current_app.config
         name, self.sender = parseaddr(config["MAIL_DEFAULT_SENDER"])
-        self.text, self.html = render_bodies(
-            subject, body_markdown, PLACEHOLDER, locale
-        )
+        self.text, self.html = self.bodies(subject, body_markdown, locale)
         self.encoded_text = EncodedBody(self.text)
         self.encoded_html = EncodedBody(self.html)
         self.boundary = f"=_{uuid.uuid4().hex}"
@@ -107,10 +105,18 @@ class BulkMessage:
         # Built once with the placeholder; each copy fills in its token. The
         # unsubscribe page opens in the language the message is written in.
         with force_locale(locale):
-            headers = list_headers(PLACEHOLDER)
+            headers = self.headers()
         self.list_headers = "".join(
             f"{name}: {value}\r\n" for name, value in headers.items()
         )
+
+    def bodies(self, subject: str, body_markdown: str, locale: str):
+        """The two bodies, with the placeholder for the token (list mail's)."""
+        return render_bodies(subject, body_markdown, PLACEHOLDER, locale)
+
+    def headers(self) -> dict[str, str]:
+        """The unsubscribe headers, with the placeholder (list mail's)."""
+        return list_headers(PLACEHOLDER)
 
     def for_recipient(self, email: str, token: str) -> bytes:
         """This recipient's copy, as the bytes to hand to SMTP."""
@@ -143,15 +149,14 @@ class BroadcastMessages:
     """A broadcast's message in each language it has a version in, rendered
     once each before sending; a reader of another language gets English."""
 
-    def __init__(self, broadcast, subject_format: str = "%s"):
-        """Render the English original and every other-language version."""
+    def __init__(self, broadcast, subject_format: str = "%s", kind=BulkMessage):
+        """Render the English original and every other-language version
+        (``kind``: the message class, BulkMessage or one with other links)."""
         self.messages = {
-            ORIGINAL: BulkMessage(
-                subject_format % broadcast.subject, broadcast.body_markdown
-            )
+            ORIGINAL: kind(subject_format % broadcast.subject, broadcast.body_markdown)
         }
         for version in broadcast.versions:
-            self.messages[version.locale] = BulkMessage(
+            self.messages[version.locale] = kind(
                 subject_format % version.subject, version.body_markdown, version.locale
             )
         self.sender = self.messages[ORIGINAL].sender

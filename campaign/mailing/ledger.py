@@ -38,6 +38,7 @@ from campaign.mailing.models import (
     Subscriber,
     SubscriberState,
 )
+from campaign.mailing.update_audience import signer_recipients
 from campaign.models import now_utc
 
 
@@ -148,6 +149,7 @@ def claim(broadcast_id: int, limit: int, after: int = 0) -> tuple[str, list[Reci
     rows = db.session.execute(
         sa.select(
             Delivery.id,
+            Delivery.signature_id,
             Subscriber.email,
             Subscriber.token,
             Subscriber.locale,
@@ -157,16 +159,29 @@ def claim(broadcast_id: int, limit: int, after: int = 0) -> tuple[str, list[Reci
         .where(Delivery.id.between(first, last), Delivery.claim == token)
         .order_by(Delivery.id)
     ).all()
-    gone = [row.id for row in rows if row.state is not SubscriberState.SUBSCRIBED]
+    chosen = _recipients(rows)
+    gone = [row.id for row in rows if row.id not in chosen]
     if gone:
         _finish(token, gone, DeliveryState.SKIPPED)
         db.session.commit()
-    recipients = [
-        Recipient(row.id, row.email, row.token, row.locale)
-        for row in rows
-        if row.state is SubscriberState.SUBSCRIBED
-    ]
-    return token, recipients
+    return token, list(chosen.values())
+
+
+def _recipients(rows) -> dict[int, Recipient]:
+    """The claimed rows still to be sent, by delivery id (in id order):
+    subscribers still subscribed, and petition-update signers still wanting
+    them (see update_audience.py)."""
+    signers = signer_recipients(
+        [(row.id, row.signature_id) for row in rows if row.signature_id is not None]
+    )
+    chosen = {}
+    for row in rows:
+        if row.signature_id is not None:
+            if row.id in signers:
+                chosen[row.id] = Recipient(row.id, *signers[row.id])
+        elif row.state is SubscriberState.SUBSCRIBED:
+            chosen[row.id] = Recipient(row.id, row.email, row.token, row.locale)
+    return chosen
 
 
 def _finish(claim_token: str, ids: list[int], state: DeliveryState, error=None):

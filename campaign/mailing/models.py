@@ -124,6 +124,10 @@ class Audience(enum.Enum):
 
     SUBSCRIBERS = "subscribers"  # everyone subscribed
     PETITION = "petition"  # subscribers who signed (and confirmed) a petition
+    # A petition's confirmed signers who asked for its updates (list
+    # subscribers or not): ledger rows name the signature, not a subscriber
+    # (campaign/mailing/signer_updates.py).
+    PETITION_UPDATES = "petition_updates"
 
 
 class BroadcastState(enum.Enum):
@@ -237,6 +241,8 @@ class Delivery(db.Model):
     __tablename__ = "delivery"
     __table_args__ = (
         sa.UniqueConstraint("broadcast_id", "subscriber_id"),
+        # A petition update's copies name the signature (Audience.PETITION_UPDATES).
+        sa.UniqueConstraint("broadcast_id", "signature_id"),
         # Claims walk a broadcast's pending rows in id order: with the id in
         # the index they stop after a batch instead of sorting all of them.
         sa.Index("ix_delivery_broadcast_state", "broadcast_id", "state", "id"),
@@ -252,6 +258,11 @@ class Delivery(db.Model):
     # Erasing a subscriber keeps the count of what was sent, not who.
     subscriber_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("subscriber.id", ondelete="SET NULL")
+    )
+    # Instead of a subscriber, for a petition update's copies; set to NULL by
+    # an erasure like the subscriber.
+    signature_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("signature.id", ondelete="SET NULL")
     )
     state: Mapped[DeliveryState] = mapped_column(
         enum_column(DeliveryState), default=DeliveryState.PENDING

@@ -23,7 +23,8 @@ from campaign.extensions import limiter
 from campaign.mailing import ledger
 from campaign.mailing.broadcasts import finish_if_done, get_broadcast
 from campaign.mailing.compose import BroadcastMessages
-from campaign.mailing.models import BroadcastState
+from campaign.mailing.models import Audience, BroadcastState
+from campaign.mailing.signer_updates import update_messages
 from campaign.outbox import TEMPORARY
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,12 @@ def send_broadcast(broadcast_id: int, on_progress: Callable[[int], None] = None)
     if broadcast is None or broadcast.state is not BroadcastState.SENDING:
         return 0
     ledger.recover_stale(broadcast_id)
-    message = BroadcastMessages(broadcast)  # each reader's language, else English
+    # Each reader's language, else English; a petition update's with its links.
+    message = (
+        update_messages(broadcast)
+        if broadcast.audience is Audience.PETITION_UPDATES
+        else BroadcastMessages(broadcast)
+    )
     throttle = Throttle(current_app.config["BROADCAST_RATE"])
     batch_size = current_app.config["BROADCAST_BATCH_SIZE"]
     sent = 0

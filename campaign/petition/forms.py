@@ -1,5 +1,5 @@
-"""Petition forms: the sign form, and the organisers' edit, export and
-moderation forms. Syntax rules only; business rules live in services."""
+"""Petition forms: the sign form, and the organisers' edit, update, export
+and moderation forms. Syntax rules only; business rules live in services."""
 
 import functools
 
@@ -9,6 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -43,7 +45,7 @@ from campaign.localised import lang_and_dir, language_name
 from campaign.petition.exports import Filters
 from campaign.petition.goals import GoalMode
 from campaign.petition.lifecycle import story_choices
-from campaign.petition.models import PETITION_WORDING, SignatureState
+from campaign.petition.models import PETITION_WORDING, UPDATES_WORDING, SignatureState
 from campaign.petition.moderation import Selection
 from campaign.petition.services import TEXT_FIELDS
 from campaign.slugs import SLUG_MAX, lowercase, slug_field_check
@@ -58,7 +60,7 @@ PETITION_TEXT_MAX = 20_000
 
 
 class SignForm(FlaskForm):
-    """Name, email, country, an optional comment and two unticked choices."""
+    """Name, email, country, an optional comment and three unticked choices."""
 
     class Meta:
         # Posted from a cacheable public page: campaign/origin.py checks where
@@ -90,6 +92,7 @@ class SignForm(FlaskForm):
         ],
         render_kw={"maxlength": COMMENT_MAX, "rows": 3},
     )
+    wants_updates = BooleanField(UPDATES_WORDING)
     join_list = BooleanField(PETITION_WORDING)
     public = BooleanField(_l("Show my first name, country and comment on this page"))
 
@@ -450,3 +453,112 @@ class SelectionForm(FlaskForm):
     def restoring(self) -> bool:
         """Whether the organiser chose to restore rather than invalidate."""
         return self.mode.data == "restore"
+
+
+# An update's limits (its title is the email's subject), in every language.
+UPDATE_TITLE_MAX = 200
+UPDATE_TEXT_MAX = 50_000
+UPDATE_TITLE_LIMIT = Length(
+    max=UPDATE_TITLE_MAX,
+    message=lazy_ngettext(
+        "The title can be at most %(count)s character.",
+        "The title can be at most %(count)s characters.",
+        UPDATE_TITLE_MAX,
+        count=lazy_number(UPDATE_TITLE_MAX),
+    ),
+)
+UPDATE_TEXT_LIMIT = Length(
+    max=UPDATE_TEXT_MAX,
+    message=lazy_ngettext(
+        "The update can be at most %(count)s character.",
+        "The update can be at most %(count)s characters.",
+        UPDATE_TEXT_MAX,
+        count=lazy_number(UPDATE_TEXT_MAX),
+    ),
+)
+BOTH_OR_NEITHER = _l(
+    "Write both the title and the update in this language, or leave both empty."
+)
+
+
+class UpdateVersionForm(Form):
+    """An update's title and text in one more language: both, or neither."""
+
+    def validate(self, extra_validators=None) -> bool:
+        """Each field's rules, and a title exactly when there is a text."""
+        valid = super().validate(extra_validators)
+        if bool(self.title.data) != bool(self.body_markdown.data):
+            empty = self.body_markdown if self.title.data else self.title
+            empty.errors = [*empty.errors, BOTH_OR_NEITHER]
+            return False
+        return valid
+
+
+def update_version_form(code: str) -> type[UpdateVersionForm]:
+    """The version fields for language ``code``, with its ``lang`` and ``dir``."""
+    attributes = lang_and_dir(code)
+
+    class Version(UpdateVersionForm):
+        title = StringField(
+            _l("Title"),
+            filters=[strip],
+            validators=[UPDATE_TITLE_LIMIT, plain_text],
+            render_kw=attributes,
+        )
+        body_markdown = TextAreaField(
+            _l("Update (Markdown)"),
+            filters=[strip],
+            validators=[UPDATE_TEXT_LIMIT],
+            render_kw={"rows": 10, **attributes},
+        )
+
+    return Version
+
+
+class UpdateForm(FlaskForm):
+    """A petition update: a title, Markdown text, and optional versions."""
+
+    title = StringField(
+        _l("Title"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Give the update a title.")),
+            UPDATE_TITLE_LIMIT,
+            plain_text,
+        ],
+    )
+    body_markdown = TextAreaField(
+        _l("Update (Markdown)"),
+        filters=[strip],
+        validators=[DataRequired(_l("Write the update.")), UPDATE_TEXT_LIMIT],
+        render_kw={"rows": 12},
+    )
+
+    def versions(self) -> dict[str, FormField]:
+        """The optional version for each other language, by locale."""
+        return {
+            name.removeprefix("version_"): field
+            for name, field in self._fields.items()
+            if name.startswith("version_")
+        }
+
+    def version_data(self) -> dict[str, tuple[str, str] | None]:
+        """``{locale: (title, body)}``; None where both were left empty."""
+        return {
+            locale: (field.form.title.data, field.form.body_markdown.data)
+            if field.form.title.data
+            else None
+            for locale, field in self.versions().items()
+        }
+
+
+def update_form(languages: list[str], **kwargs) -> UpdateForm:
+    """The update form with an optional version for each of ``languages``."""
+
+    class LocalisedUpdateForm(UpdateForm):
+        pass
+
+    for code in languages:
+        field = FormField(update_version_form(code), label=language_name(code))
+        setattr(LocalisedUpdateForm, f"version_{code}", field)
+    return LocalisedUpdateForm(**kwargs)

@@ -13,8 +13,13 @@ from campaign.outbox import OutboxMixin
 from campaign.petition.goals import GoalMode, shown_goal
 
 # The text beside ``Signature.join_list``, word for word: a signer who ticks it
-# and confirms joins the mailing list, and the consent record keeps this text.
-PETITION_WORDING = _l("Email me updates about this campaign")
+# and confirms joins the organisation's mailing list (all its campaigns), and
+# the consent records keep this text. It names the list so that it never reads
+# like the box below, which is about this one petition.
+PETITION_WORDING = _l("Also add me to the mailing list: news about all our campaigns")
+# The text beside ``Signature.wants_updates``: updates about this petition only
+# (campaign/petition/updates.py), stopped by the link in each of them.
+UPDATES_WORDING = _l("Email me about this petition's progress")
 
 
 class PetitionState(enum.Enum):
@@ -155,6 +160,12 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
     country: Mapped[str] = mapped_column(sa.String(2))
     comment: Mapped[str | None] = mapped_column(sa.Text)
     join_list: Mapped[bool] = mapped_column(default=False)
+    # Asked for this petition's updates (the box with UPDATES_WORDING), and
+    # not since stopped them with the link in one.
+    wants_updates: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false()
+    )
+    updates_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     public: Mapped[bool] = mapped_column(default=False)
     # An organiser stopped showing the comment (the name may still show).
     comment_hidden: Mapped[bool] = mapped_column(
@@ -178,6 +189,84 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
     notice: Mapped[Notice | None] = mapped_column(enum_column(Notice))
 
     petition = relationship("Petition")
+    consents = relationship(
+        "SignatureConsent", order_by="SignatureConsent.id", cascade="all, delete-orphan"
+    )
+
+
+class ConsentPurpose(enum.Enum):
+    """Which box at signing a consent record is for."""
+
+    UPDATES = "updates"  # this petition's updates (UPDATES_WORDING)
+    LIST = "list"  # the organisation's mailing list (PETITION_WORDING)
+
+
+class SignatureConsent(db.Model):
+    """A box a signer ticked: the words shown beside it, in the language the
+    page was in, and when. Written with the signature, in the same statement's
+    unit of work; the list box's record is copied to the subscriber's consent
+    when the address is proven (campaign/mailing/services.py)."""
+
+    __tablename__ = "signature_consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("signature.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[ConsentPurpose] = mapped_column(enum_column(ConsentPurpose))
+    wording: Mapped[str] = mapped_column(sa.Text)
+    locale: Mapped[str] = mapped_column(sa.String(16))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class PetitionUpdate(TimestampMixin, db.Model):
+    """News about a petition an editor posts on its page (and may email to
+    the signers who asked for it). This row holds the English version."""
+
+    __tablename__ = "petition_update"
+    __table_args__ = (sa.Index("ix_petition_update_shown", "petition_id", "posted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("petition.id", ondelete="CASCADE")
+    )
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    posted_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organiser.id", ondelete="SET NULL")
+    )
+    # The broadcast that emailed it (campaign/mailing/signer_updates.py), once
+    # an editor confirmed; set once, so an update is emailed at most once.
+    broadcast_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("broadcast.id", ondelete="SET NULL"), unique=True
+    )
+
+    petition = relationship("Petition")
+    posted_by = relationship("Organiser")
+    versions = relationship(
+        "PetitionUpdateVersion",
+        order_by="PetitionUpdateVersion.locale",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class PetitionUpdateVersion(db.Model):
+    """An update's title and text in a language other than English."""
+
+    __tablename__ = "petition_update_version"
+    __table_args__ = (sa.UniqueConstraint("update_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("petition_update.id", ondelete="CASCADE")
+    )
+    locale: Mapped[str] = mapped_column(sa.String(16))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
 
 
 class CounterShard(db.Model):

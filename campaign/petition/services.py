@@ -26,12 +26,15 @@ from campaign.models import insert_for, now_utc
 from campaign.petition.goals import GoalMode, shown_goal
 from campaign.petition.models import (
     PETITION_WORDING,
+    UPDATES_WORDING,
+    ConsentPurpose,
     CounterShard,
     Notice,
     Petition,
     PetitionState,
     PetitionTranslation,
     Signature,
+    SignatureConsent,
     SignatureState,
 )
 from campaign.petition.signals import signer_joined_list
@@ -178,6 +181,7 @@ def sign_petition(
     country: str,
     comment: str | None = None,
     join_list: bool = False,
+    wants_updates: bool = False,
     public: bool = False,
     client_ip: str | None = None,
     locale: str = "en",
@@ -186,7 +190,8 @@ def sign_petition(
 
     A first signature gets a confirmation link; a repeat gets the link again
     (if still pending) or an "already signed" notice, at most once per
-    NOTICE_INTERVAL so nobody can flood an inbox through the form.
+    NOTICE_INTERVAL so nobody can flood an inbox through the form. Each box
+    ticked is recorded with its words as shown, in ``locale`` (the page's).
     """
     if not petition.is_open:
         raise PetitionClosed
@@ -205,6 +210,7 @@ def sign_petition(
                 "country": country,
                 "comment": comment or None,
                 "join_list": join_list,
+                "wants_updates": wants_updates,
                 "public": public,
                 "locale": locale,
                 "state": SignatureState.PENDING,
@@ -217,6 +223,8 @@ def sign_petition(
         )
         .scalar()
     )
+    if inserted is not None:
+        _record_consents(inserted, locale, now, join_list, wants_updates)
     due = inserted is not None or _repeat_notice_due(petition, canonical, now)
     db.session.commit()
     if due:
@@ -225,6 +233,28 @@ def sign_petition(
         from campaign.petition.tasks import kick_sender
 
         kick_sender()
+
+
+def _record_consents(signature_id, locale, now, join_list, wants_updates) -> None:
+    """Keep the words beside each box the signer ticked, as the page showed them."""
+    ticked = [
+        (ConsentPurpose.LIST, PETITION_WORDING, join_list),
+        (ConsentPurpose.UPDATES, UPDATES_WORDING, wants_updates),
+    ]
+    with force_locale(locale):
+        rows = [
+            {
+                "signature_id": signature_id,
+                "purpose": purpose,
+                "wording": str(wording),
+                "locale": locale,
+                "given_at": now,
+            }
+            for purpose, wording, box in ticked
+            if box
+        ]
+    if rows:
+        db.session.execute(sa.insert(SignatureConsent), rows)
 
 
 def _repeat_notice_due(petition, canonical: str, now) -> bool:
@@ -317,9 +347,15 @@ def _check_confirmed_link(signature_id: int, tag: str) -> None:
 
 
 def _join_mailing_list(signature: Signature) -> None:
-    """The petition's opt-in takes effect now the address is proven."""
-    with force_locale(signature.locale):
-        wording = str(PETITION_WORDING)
+    """The petition's opt-in takes effect now the address is proven, with the
+    words the signer was shown (recorded at signing; older signatures have no
+    record, and get the box's words in their language)."""
+    shown = [c for c in signature.consents if c.purpose is ConsentPurpose.LIST]
+    if shown:
+        wording = shown[0].wording
+    else:
+        with force_locale(signature.locale):
+            wording = str(PETITION_WORDING)
     signer_joined_list.send(signature, wording=wording)
 
 

@@ -1,4 +1,4 @@
-"""Petition pages: show, sign, confirm, thank, count."""
+"""Petition pages: show, sign, confirm, thank, count, stop updates."""
 
 from flask import (
     Blueprint,
@@ -14,11 +14,12 @@ from flask import (
 from flask_babel import get_locale
 
 from campaign.edge import validates_text
-from campaign.extensions import limiter
+from campaign.extensions import csrf, limiter
 from campaign.http_cache import max_staleness, public_page
 from campaign.i18n.numbers import format_number
+from campaign.localised import page_locale
 from campaign.origin import same_origin_form
-from campaign.petition import services
+from campaign.petition import services, updates
 from campaign.petition.forms import SignForm
 from campaign.petition.tokens import ExpiredLink, InvalidLink
 from campaign.slugs import moved_or_404
@@ -68,9 +69,12 @@ def petition_panel(petition, form: SignForm | None = None) -> dict:
 @bp.get("/<slug>")
 @public_page
 def show(slug: str):
-    """The petition on its own page."""
+    """The petition on its own page, and its updates (newest first)."""
+    petition = petition_or_404(slug)
     return render_template(
-        "petition/show.html", **petition_panel(petition_or_404(slug))
+        "petition/show.html",
+        updates=updates.public_updates(petition.id, page_locale()),
+        **petition_panel(petition),
     )
 
 
@@ -93,6 +97,7 @@ def sign(slug: str):
             country=form.country.data,
             comment=form.comment.data,
             join_list=form.join_list.data,
+            wants_updates=form.wants_updates.data,
             public=form.public.data,
             client_ip=request.remote_addr,
             locale=str(get_locale()),
@@ -152,4 +157,36 @@ def count(slug: str):
         count=count,
         count_text=format_number(count),
         goal=petition.goal_at(count),
+    )
+
+
+def signer_or_404(slug: str, token: str):
+    """The petition and the signer a stop link names, or a 404 page."""
+    petition = ref_or_404(slug)
+    try:
+        return petition, updates.signer_from_stop_link(petition.id, token)
+    except InvalidLink:
+        abort(404)
+
+
+@bp.get("/<slug>/updates/stop/<token>")
+def stop_updates_page(slug: str, token: str):
+    """Ask before stopping: mail scanners follow links, people press buttons."""
+    _, signature = signer_or_404(slug, token)
+    return render_template(
+        "petition/stop_updates.html",
+        petition=petition_or_404(slug),
+        token=token,
+        stopped=not signature.wants_updates,
+    )
+
+
+@bp.post("/<slug>/updates/stop/<token>")
+@csrf.exempt  # RFC 8058 one-click: the token in the URL is the authority
+def stop_updates(slug: str, token: str):
+    """Stop this petition's updates to this signer (one-click POST or button)."""
+    _, signature = signer_or_404(slug, token)
+    updates.stop_updates(signature)
+    return render_template(
+        "petition/updates_stopped.html", petition=petition_or_404(slug)
     )

@@ -4,7 +4,8 @@ One home for what the site holds about a person: their signatures, their
 list membership and consents, their donations. A data request gathers all of
 it; erasure removes it:
 
-- signatures are deleted outright (a confirmed one stops counting);
+- signatures are deleted outright (a confirmed one stops counting), with the
+  words of the boxes they ticked; petition-update copies lose their link;
 - the subscriber and their consents are deleted; the keyed-hash suppression
   entry stays, so an address that unsubscribed or bounced is never mailed;
 - donations and monthly gifts keep their amounts, dates and Stripe ids (the
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from campaign.audit import record
 from campaign.donate.models import Donation, MonthlyGift
 from campaign.extensions import db
+from campaign.mailing.models import Delivery
 from campaign.mailing.services import get_subscriber, suppression_reason
 from campaign.petition.models import Signature, SignatureState
 from campaign.petition.services import add_to_count, forget_count
@@ -53,8 +55,21 @@ def supporter_record(email: str) -> dict:
                 "confirmed_at": s.validated_at.isoformat() if s.validated_at else None,
                 "consents": {
                     "mailing_list": s.join_list,
+                    "petition_updates": s.wants_updates,
                     "show_name_publicly": s.public,
                 },
+                "updates_stopped_at": s.updates_stopped_at.isoformat()
+                if s.updates_stopped_at
+                else None,
+                "consent_wordings": [
+                    {
+                        "box": c.purpose.value,
+                        "wording": c.wording,
+                        "language": c.locale,
+                        "given_at": c.given_at.isoformat(),
+                    }
+                    for c in s.consents
+                ],
                 "comment_hidden_by_moderator": s.comment_hidden,
                 "name_hidden_by_moderator": s.name_hidden,
                 "language": s.locale,
@@ -74,6 +89,14 @@ def erase_supporter(email: str, organiser) -> int:
     """
     found = supporter_signatures(email)
     subscribed = erase_subscriber(email)
+    # Update copies keep their counts but lose the link to the person (the
+    # foreign key does this on PostgreSQL; SQLite does not enforce it).
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.signature_id.in_([s.id for s in found]))
+        .values(signature_id=None)
+        .execution_options(synchronize_session=False)
+    )
     for signature in found:
         if signature.state is SignatureState.VALIDATED:
             add_to_count(signature.petition_id, -1)
