@@ -355,3 +355,20 @@ def test_the_upload_page_shows_the_image_and_the_rules(app, editor):
     page = editor.get(PAGE).get_data(as_text=True)
     assert "<picture" in page and ALT in page and "ښځې" in page
     assert editor.get("/organiser/stories/no-such-story/image").status_code == 404
+
+
+def test_alt_text_for_an_image_removed_meanwhile_is_no_error(app, editor):
+    upload(editor, photo())
+    token = token_in(editor.get(PAGE).get_data(as_text=True))
+    other = app.test_client()
+    log_in(other, "editor@example.org")
+    other_token = token_in(other.get(PAGE).get_data(as_text=True))
+    assert (
+        other.post(f"{PAGE}/remove", data={"csrf_token": other_token}).status_code
+        == 302
+    )
+    form = {"csrf_token": token, "alt_text": "A better description."}
+    response = editor.post(PAGE, data=form, follow_redirects=True)
+    assert response.status_code == 400  # a first image needs a file
+    assert "Choose an image file to upload." in response.get_data(as_text=True)
+    assert stored(app) == (0, 0, None)

@@ -49,12 +49,21 @@ def story_image_row(story: Story) -> Image | None:
     return db.session.get(Image, story.image_id) if story.image_id else None
 
 
+def _locked(story: Story) -> Story:
+    """The story's row read afresh and locked until the commit (PostgreSQL;
+    SQLite has one writer at a time anyway): two editors changing its image
+    at once then take turns, and neither deletes an image the other chose."""
+    db.session.refresh(story, with_for_update=True)
+    return story
+
+
 def set_story_image(
     story: Story, upload: bytes, alt_text: str, alt_texts: dict, organiser
 ) -> Image:
     """Clean ``upload`` into renditions and make it the story's image; the
     previous image is deleted (a removed photo must stop being served).
     Raises ImageRefused (nothing stored) when the file cannot be used."""
+    # Before the lock: the Pillow work takes most of a second.
     processed = process(upload, current_app.config["IMAGE_MAX_PIXELS"])
     image = Image(
         version=processed.version,
@@ -73,36 +82,49 @@ def set_story_image(
             for r in processed.renditions
         ],
     )
+    previous = _locked(story).image_id
     db.session.add(image)
-    previous = story_image_row(story)
     db.session.flush()
     story.image_id = image.id
-    if previous is not None:
-        db.session.delete(previous)
+    _delete_image(previous)
     record(organiser, "story-image", story.slug)
     _commit_and_forget(previous)
     return image
 
 
 def change_alt_texts(story: Story, alt_text: str, alt_texts: dict, organiser):
-    """Change the alt texts of the story's image (the file stays as it is)."""
-    image = story_image_row(story)
+    """Change the alt texts of the story's image (the file stays as it is);
+    False if the story has no image (removed meanwhile)."""
+    image = story_image_row(_locked(story))
+    if image is None:
+        return False
     image.alt_text = alt_text
     image.alt_texts = _present(alt_texts)
     record(organiser, "story-image-alt", story.slug)
-    _commit_and_forget(image)
+    _commit_and_forget(image.id)
+    return True
 
 
 def remove_story_image(story: Story, organiser) -> bool:
     """Delete the story's image and its files; False if it had none."""
-    image = story_image_row(story)
-    if image is None:
+    image_id = _locked(story).image_id
+    if image_id is None:
+        db.session.rollback()  # let go of the lock
         return False
     story.image_id = None
-    db.session.delete(image)
+    db.session.flush()
+    _delete_image(image_id)
     record(organiser, "story-image-remove", story.slug)
-    _commit_and_forget(image)
+    _commit_and_forget(image_id)
     return True
+
+
+def _delete_image(image_id: int | None) -> None:
+    """Delete an image and its files (by statement: no error if already gone)."""
+    if image_id is None:
+        return
+    db.session.execute(sa.delete(ImageRendition).filter_by(image_id=image_id))
+    db.session.execute(sa.delete(Image).filter_by(id=image_id))
 
 
 def _present(alt_texts: dict) -> dict[str, str]:
@@ -110,9 +132,8 @@ def _present(alt_texts: dict) -> dict[str, str]:
     return {locale: text for locale, text in alt_texts.items() if text}
 
 
-def _commit_and_forget(image: Image | None) -> None:
+def _commit_and_forget(image_id: int | None) -> None:
     """Commit, then drop cached copies of the image and of the pages showing it."""
-    image_id = image.id if image is not None else None
     db.session.commit()
     if image_id is not None:
         cache.delete(_public_key(image_id))

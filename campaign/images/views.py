@@ -144,11 +144,12 @@ def story_image_page(slug: str):
                     current_user,
                 )
                 flash(_("The image is saved."))
-            else:
-                services.change_alt_texts(
-                    story, form.alt_text.data, form.alt_texts(), current_user
-                )
+            elif services.change_alt_texts(
+                story, form.alt_text.data, form.alt_texts(), current_user
+            ):
                 flash(_("The alt text is saved."))
+            else:  # the image was removed meanwhile
+                flash(_("The story has no image now: choose one to upload."))
             return redirect(url_for(".story_image_page", slug=slug))
         except ImageRefused as refused:
             form.image.errors = [refused.message]
