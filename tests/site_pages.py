@@ -10,7 +10,7 @@ from PIL import Image
 
 from campaign.config import Config
 from campaign.extensions import db
-from campaign.images.services import set_story_image, story_by_slug
+from campaign.images.services import set_story_image
 from campaign.mailing.models import Broadcast, Subscriber
 from campaign.permissions import Role
 from campaign.petition import delivery
@@ -24,6 +24,7 @@ from campaign.petition.models import (
 from campaign.petition.services import get_petition
 from campaign.petition.tokens import stop_updates_token
 from campaign.revisions import record_revision, start_history
+from campaign.story.services import get_story
 from tests.helpers import SLUG, sign, wait_for
 from tests.test_broadcasts import add_subscribers
 from tests.test_organiser import PASSWORD, add_organiser, log_in
@@ -102,7 +103,7 @@ def populate(app, inbox) -> Data:
         photo = io.BytesIO()
         Image.new("RGB", (1200, 800), (90, 60, 120)).save(photo, "JPEG")
         alt_texts = {"fa_AF": "تصویر گزارش", "ps": "د کیسې انځور"}
-        story = story_by_slug(STORY)
+        story = get_story(STORY)
         set_story_image(story, photo.getvalue(), "A photo", alt_texts, None)
         broadcast_id = db.session.scalar(sa.select(sa.func.max(Broadcast.id)))
         token = db.session.scalar(sa.select(Subscriber.token))

@@ -312,14 +312,18 @@ def test_cached_pages_show_a_new_image_at_once_and_old_files_go(app_factory):
     add_organiser(app, "editor@example.org", Role.EDITOR)
     log_in(client, "editor@example.org")
     visitor = app.test_client()
+    story_page = f"/stories/{STORY}"
     assert "<picture" not in visitor.get("/").get_data(as_text=True)
+    assert "<picture" not in visitor.get(story_page).get_data(as_text=True)
     upload(client, photo())
     first = image_urls(visitor.get("/").get_data(as_text=True))
     assert first
+    assert image_urls(visitor.get(story_page).get_data(as_text=True)) == first
     upload(client, photo((1200, 600)), alt="A second photo.")
     html = visitor.get("/").get_data(as_text=True)
     assert 'alt="A second photo."' in html
     second = image_urls(html)
+    assert image_urls(visitor.get(story_page).get_data(as_text=True)) == second
     assert set(first).isdisjoint(second)
     assert all(visitor.get(url).status_code == 404 for url in first)
     assert stored(app)[0] == 1  # the replaced image is deleted
@@ -331,6 +335,7 @@ def test_cached_pages_show_a_new_image_at_once_and_old_files_go(app_factory):
     token = token_in(client.get(PAGE).get_data(as_text=True))
     assert client.post(f"{PAGE}/remove", data={"csrf_token": token}).status_code == 302
     assert "<picture" not in visitor.get("/").get_data(as_text=True)
+    assert "<picture" not in visitor.get(story_page).get_data(as_text=True)
     assert all(visitor.get(url).status_code == 404 for url in second)
     assert stored(app) == (0, 0, None)
 

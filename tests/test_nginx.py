@@ -14,8 +14,9 @@ from werkzeug.serving import make_server
 
 from bench import nginx_server
 from campaign.extensions import db
-from campaign.images.services import set_story_image, story_by_slug
+from campaign.images.services import set_story_image
 from campaign.petition.services import get_petition, update_petition
+from campaign.story.services import get_story
 from tests.helpers import SLUG, free_port, wait_for
 
 pytestmark = pytest.mark.skipif(not nginx_server.NGINX, reason="nginx is not installed")
@@ -138,7 +139,7 @@ def test_story_images_are_cached_and_their_upload_takes_a_photo(proxied):
     with app.app_context():
         photo = io.BytesIO()
         Image.new("RGB", (800, 400), (90, 60, 120)).save(photo, "JPEG")
-        story = story_by_slug("russia-recognizes-taliban")
+        story = get_story("russia-recognizes-taliban")
         set_story_image(story, photo.getvalue(), "A photo", {}, None)
         url = re.search(r'src="(/images/[^"]+)"', get(port, "/")[2].decode())[1]
         db.session.remove()

@@ -16,7 +16,7 @@ from campaign.extensions import cache, db
 from campaign.images.models import CONTENT_TYPES, Image, ImageRendition
 from campaign.images.processing import process
 from campaign.story.models import Story
-from campaign.story.services import forget_front_story
+from campaign.story.services import forget_story
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,6 @@ class PublicImage:
         if texts.get(locale):
             return locale, texts[locale]
         return self.alt_texts[0]
-
-
-def story_by_slug(slug: str) -> Story | None:
-    """The story with this slug, if any."""
-    return db.session.scalar(sa.select(Story).filter_by(slug=slug))
 
 
 def story_image_row(story: Story) -> Image | None:
@@ -88,7 +83,7 @@ def set_story_image(
     story.image_id = image.id
     _delete_image(previous)
     record(organiser, "story-image", story.slug)
-    _commit_and_forget(previous)
+    _commit_and_forget(story, previous)
     return image
 
 
@@ -101,7 +96,7 @@ def change_alt_texts(story: Story, alt_text: str, alt_texts: dict, organiser):
     image.alt_text = alt_text
     image.alt_texts = _present(alt_texts)
     record(organiser, "story-image-alt", story.slug)
-    _commit_and_forget(image.id)
+    _commit_and_forget(story, image.id)
     return True
 
 
@@ -115,7 +110,7 @@ def remove_story_image(story: Story, organiser) -> bool:
     db.session.flush()
     _delete_image(image_id)
     record(organiser, "story-image-remove", story.slug)
-    _commit_and_forget(image_id)
+    _commit_and_forget(story, image_id)
     return True
 
 
@@ -132,12 +127,14 @@ def _present(alt_texts: dict) -> dict[str, str]:
     return {locale: text for locale, text in alt_texts.items() if text}
 
 
-def _commit_and_forget(image_id: int | None) -> None:
-    """Commit, then drop cached copies of the image and of the pages showing it."""
+def _commit_and_forget(story: Story, image_id: int | None) -> None:
+    """Commit, then drop cached copies of the image and of the pages showing
+    the story (its own page, the front page, in every language)."""
+    slug = story.slug
     db.session.commit()
     if image_id is not None:
         cache.delete(_public_key(image_id))
-    forget_front_story(current_app.config["LANGUAGES"])
+    forget_story(slug)
 
 
 def public_image(image_id: int | None) -> PublicImage | None:

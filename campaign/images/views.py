@@ -25,6 +25,7 @@ from campaign.images.forms import image_form, megabytes
 from campaign.images.processing import CARD_SIZE, ImageRefused
 from campaign.permissions import Role, requires
 from campaign.static_files import IMMUTABLE
+from campaign.story.services import get_story
 from campaign.urls import external_url
 
 bp = Blueprint("images", __name__)
@@ -117,7 +118,7 @@ def upload_limit() -> int:
 
 def story_or_404(slug: str):
     """The story with this slug, or a 404 page."""
-    return services.story_by_slug(slug) or abort(404)
+    return get_story(slug) or abort(404)
 
 
 @organiser_bp.route("/stories/<slug>/image", methods=["GET", "POST"])
