@@ -284,6 +284,8 @@ def test_og_image_is_the_absolute_card(app, editor):
         "630",
     )
     assert meta(html, "twitter:card") == "summary_large_image"
+    own_page = app.test_client().get(f"/stories/{STORY}").get_data(as_text=True)
+    assert meta(own_page, "og:image") == card
     served = app.test_client().get(card.removeprefix("http://campaign.test"))
     picture = opened(served)
     assert (picture.format, picture.size) == ("JPEG", (1200, 630))
