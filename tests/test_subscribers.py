@@ -380,3 +380,19 @@ def test_a_file_over_the_limit_is_a_413(app, editor):
 
 def test_staff_may_not_import(app, staff):
     assert staff.get(IMPORT).status_code == 403
+
+
+def test_a_whole_address_is_searched_in_its_canonical_form(app, staff):
+    with app.app_context():
+        db.session.add(
+            Subscriber(
+                email="Ada.Lovelace@gmail.com",
+                canonical_email="adalovelace@gmail.com",
+                email_key=services.email_key("adalovelace@gmail.com"),
+                token=secrets.token_urlsafe(32),
+                state=SubscriberState.SUBSCRIBED,
+            )
+        )
+        db.session.commit()
+    page = staff.get(f"{PAGE}?search=ada.lovelace%2Bnews@googlemail.com")
+    assert shown(page.get_data(as_text=True)) == ["Ada.Lovelace@gmail.com"]
