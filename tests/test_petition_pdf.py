@@ -218,3 +218,38 @@ def test_only_organisers_get_the_pdf(app, inbox):
     assert visitor.post(PDF).status_code in (302, 400)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(PetitionPdf.id))) == 1
+
+
+def test_a_failed_pdf_says_so_and_offers_to_try_again(app_factory, inbox, monkeypatch):
+    app = app_factory(PDF_INLINE_MAX_SIGNERS=0)
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+
+    def broken(petition, locale):
+        raise OSError("no room left on the device")
+
+    monkeypatch.setattr(delivery, "render_pdf", broken)
+    started = submit(staff, PDF, f"/organiser/petitions/{SLUG}")
+    assert started.status_code == 302
+    page = staff.get(started.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Making the PDF failed." in html
+    assert "Try again" in html and 'http-equiv="refresh"' not in html
+    assert audit_entries(app) == []  # nothing went out
+
+
+def test_erasing_a_supporter_deletes_the_stored_pdfs_naming_them(app, inbox):
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    with app.app_context():
+        job = delivery.start_job(get_petition(SLUG), None, "en")
+        delivery.run_job(job.id)
+    admin = signed_in(app, "admin@example.org", Role.ADMIN)
+    erased = submit(
+        admin,
+        "/organiser/supporters/erase",
+        "/organiser/supporters",
+        email="ada@example.org",
+    )
+    assert erased.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PetitionPdf.id))) == 0

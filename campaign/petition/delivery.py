@@ -172,7 +172,8 @@ def start_job(petition: Petition, organiser, locale: str) -> PetitionPdf:
 
 
 def run_job(job_id: int) -> bool:
-    """Make a queued PDF and store it; False if another run took it first."""
+    """Make a queued PDF and store it; False if another run took it first
+    or making it failed (the job then says so)."""
     claimed = db.session.execute(
         sa.update(PetitionPdf)
         .where(PetitionPdf.id == job_id, PetitionPdf.state == PdfState.QUEUED)
@@ -185,11 +186,12 @@ def run_job(job_id: int) -> bool:
     job = db.session.get(PetitionPdf, job_id)
     try:
         content, names, unnamed = render_pdf(job.petition, job.locale)
-    except Exception:
+    except Exception:  # the progress page says so and offers to try again
+        current_app.logger.exception("The PDF of petition %s failed", job.petition_id)
         db.session.rollback()
         job.state, job.finished_at = PdfState.FAILED, now_utc()
         db.session.commit()
-        raise
+        return False
     job.content, job.signers = content, names
     job.state, job.finished_at = PdfState.DONE, now_utc()
     _audit(job.petition, job.organiser, "background", names, unnamed)

@@ -23,7 +23,7 @@ from campaign.donate.models import Donation, MonthlyGift
 from campaign.extensions import db
 from campaign.mailing.models import Delivery
 from campaign.mailing.services import get_subscriber, suppression_reason
-from campaign.petition.models import Signature, SignatureState
+from campaign.petition.models import PetitionPdf, Signature, SignatureState
 from campaign.petition.services import add_to_count, forget_count
 from campaign.text import canonical_email
 
@@ -101,6 +101,12 @@ def erase_supporter(email: str, organiser) -> int:
         if signature.state is SignatureState.VALIDATED:
             add_to_count(signature.petition_id, -1)
         db.session.delete(signature)
+    # Stored petition PDFs may print their name: made again on request.
+    petitions = {s.petition_id for s in found}
+    if petitions:
+        db.session.execute(
+            sa.delete(PetitionPdf).where(PetitionPdf.petition_id.in_(petitions))
+        )
     donations = forget_donor(email)
     # The log says that an erasure happened, never whose.
     detail = f"{len(found)} signature(s), {donations} donation record(s)"
