@@ -15,8 +15,9 @@ leaves our hands.
 Right-to-left names: each name is isolated (``<bdi>``) with its direction
 set from its first strong letter (what ``dir="auto"`` does), so a Dari or
 Pashto name keeps its order inside a left-to-right list and the reverse.
-Only fonts on the machine are used (DejaVu Sans covers Latin and Arabic
-script; fontconfig picks another installed font for anything it lacks).
+Only fonts on the machine are used, never web fonts: DejaVu Sans for Latin
+and Arabic script, and Debian's Scheherazade for the one Pashto letter
+DejaVu lacks (yeh with tail, ۍ); .ci/run installs both with Pango.
 
 Up to PDF_INLINE_MAX_SIGNERS confirmed signers the PDF is made in the
 request and downloaded; above it a ``PetitionPdf`` row is queued, a worker
