@@ -186,7 +186,7 @@ class Config:
     # confirmed signers it is made in the request (1,000 take about 3 s),
     # above it by a worker; stored PDFs are deleted after PDF_KEEP_SECONDS,
     # checked every PDF_SWEEP_SECONDS by the beat.
-    PDF_INLINE_MAX_SIGNERS = 2000
+    PDF_INLINE_MAX_SIGNERS = 1000
     PDF_KEEP_SECONDS = 24 * 3600
     PDF_SWEEP_SECONDS = 300
     SESSION_COOKIE_HTTPONLY = True
