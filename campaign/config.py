@@ -183,7 +183,7 @@ class Config:
     # How long the "change or cancel your monthly gift" link in receipts works.
     DONATION_MANAGE_LINK_MAX_AGE = 90 * 24 * 3600
     # The petition PDF (campaign/petition/delivery.py): up to this many
-    # confirmed signers it is made in the request (1,000 take about 3 s),
+    # confirmed signers it is made in the request (1,000 take about 6 s of CPU),
     # above it by a worker; stored PDFs are deleted after PDF_KEEP_SECONDS,
     # checked every PDF_SWEEP_SECONDS by the beat.
     PDF_INLINE_MAX_SIGNERS = 1000
