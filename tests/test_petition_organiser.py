@@ -12,6 +12,7 @@ from campaign.extensions import db
 from campaign.permissions import Role
 from campaign.petition import lifecycle
 from campaign.petition.models import Petition, PetitionState, PetitionTranslation
+from campaign.revisions import ContentRevision
 from tests.helpers import SLUG, csrf_token, sign, snapshot, submit
 from tests.test_organiser import add_organiser, log_in
 
@@ -118,13 +119,14 @@ def test_the_address_is_chosen_or_derived_and_never_shared(app, editor):
     assert {"free-them", "free-the-journalists", "free-the-journalists-2"} <= slugs
     taken = create(editor, slug="free-them")
     assert taken.status_code == 400
-    assert "Another petition has that address." in taken.get_data(as_text=True)
+    assert "Another petition uses this address" in taken.get_data(as_text=True)
+    assert "Try free-them-2." in taken.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"slug": "free them!"}, "Use lower-case letters, digits and hyphens"),
+        ({"slug": "free them!"}, "Use only lowercase letters a to z"),
         ({"slug": "new"}, "That address is used by the site"),
         ({"title": ""}, "Give the petition a title."),
         ({"target": ""}, "Say whom the petition asks."),
@@ -258,7 +260,7 @@ def edit_fields(editor) -> dict:
 def test_the_edit_page_shows_each_language_side_by_side(editor):
     html = editor.get(EDIT).get_data(as_text=True)
     for name in ("English", "Dari", "Pashto"):
-        assert f">{name}</h2>" in html
+        assert f"<legend>{name}</legend>" in html
     for locale, lang in [("fa_AF", "fa-AF"), ("ps", "ps")]:
         area = re.search(rf'<textarea [^>]*name="body_markdown_{locale}"[^>]*>', html)
         assert f'lang="{lang}"' in area.group() and 'dir="rtl"' in area.group()
@@ -293,6 +295,27 @@ def test_language_versions_are_saved_and_shown_publicly(app, editor, public):
         detail for (detail,) in _audit_details(app) if detail.startswith(SLUG)
     )
     assert "fa_AF version changed" in log and "ps version removed" in log
+    # Each language version saved is kept in the history, after the words
+    # it replaced.
+    with app.app_context():
+        kept = db.session.execute(
+            sa.select(ContentRevision.locale, ContentRevision.fields)
+            .filter_by(kind="petition")
+            .order_by(ContentRevision.id)
+        ).all()
+    dari = [fields for locale, fields in kept if locale == "fa_AF"]
+    assert len(dari) == 2 and dari[-1]["title"] == "عنوان تازه"
+    assert "آپارتاید" in dari[0]["title"]  # the words before the first edit
+    pashto = [fields for locale, fields in kept if locale == "ps"]
+    assert pashto[-1] == {"title": "", "target": "", "body_markdown": ""}
+
+
+def test_an_edit_without_a_languages_fields_leaves_that_version(app, editor):
+    fields = {k: v for k, v in edit_fields(editor).items() if not k.endswith("_ps")}
+    assert editor.post(EDIT, data=fields).status_code == 302
+    with app.app_context():
+        locales = set(db.session.scalars(sa.select(PetitionTranslation.locale)))
+    assert locales == {"fa_AF", "ps"}
 
 
 def _audit_details(app):

@@ -638,6 +638,8 @@ def _save_translation(
     version, kept in the history; say which, or None when it stayed as it was."""
     existing = petition_translation(petition.id, locale)
     if existing is not None:
+        if all(getattr(existing, name) == words[name] for name in TEXT_FIELDS):
+            return None
         start_history("petition", petition.id, locale, _history_fields(existing))
     if not any(words.get(name) for name in TEXT_FIELDS):
         if existing is None:
@@ -648,8 +650,6 @@ def _save_translation(
         existing = PetitionTranslation(petition_id=petition.id, locale=locale)
         db.session.add(existing)
         outcome = "version added"
-    elif all(getattr(existing, name) == words[name] for name in TEXT_FIELDS):
-        return None
     else:
         outcome = "version changed"
     if outcome != "version removed":
