@@ -20,7 +20,7 @@ from tests.test_organiser import add_organiser, log_in
 
 LADDER = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000]
 STEPPING, FIXED = GoalMode.STEPPING, GoalMode.FIXED
-PAGES = ["page", "front", "count.json", "dashboard", "listed"]
+PAGES = ["page", "front", "campaigns", "count.json", "dashboard", "listed"]
 
 
 def test_the_ladder_is_the_documented_one():
@@ -117,6 +117,7 @@ def shown_on_pages(app, client) -> dict[str, int]:
     """The goal each page shows for the seeded petition."""
     page = client.get(f"/petitions/{SLUG}").get_data(as_text=True)
     front = client.get("/").get_data(as_text=True)
+    index = client.get("/campaigns").get_data(as_text=True)
     dashboard = client.get("/organiser/").get_data(as_text=True)
     figure = re.search(r"<dt>Goal</dt><dd>([\d,]+)", dashboard).group(1)
     with app.test_request_context():
@@ -124,6 +125,7 @@ def shown_on_pages(app, client) -> dict[str, int]:
     return {
         "page": int(re.search(r'<progress [^>]*max="(\d+)"', page).group(1)),
         "front": int(re.search(r'<progress [^>]*max="(\d+)"', front).group(1)),
+        "campaigns": int(re.search(r'<progress [^>]*max="(\d+)"', index).group(1)),
         "count.json": client.get(f"/petitions/{SLUG}/count.json").get_json()["goal"],
         "dashboard": int(figure.replace(",", "")),
         "listed": listed[SLUG].goal,
