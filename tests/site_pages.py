@@ -136,7 +136,7 @@ def public_paths(data: Data) -> dict[str, str]:
         "petition-link-invalid": f"/petitions/{SLUG}/confirm/not-a-token",
         "petition-closed": f"/petitions/{CLOSED}",
         "petition-stop-updates": (
-            f"/petitions/{SLUG}/updates/stop/{data.extra['stop_token']}"
+            f"/petitions/{SLUG}/updates/stop/{data.extra.get('stop_token', '')}"
         ),
         "join": "/join",
         "join-check-email": "/join/check-email",
@@ -155,6 +155,7 @@ def public_paths(data: Data) -> dict[str, str]:
 
 def organiser_paths(data: Data) -> dict[str, str]:
     """Organiser pages reached by a plain GET once signed in: name -> path."""
+    updates = f"/organiser/petitions/{SLUG}/updates/"
     return {
         "dashboard": "/organiser/",
         "petition": f"/organiser/petitions/{SLUG}",
@@ -174,10 +175,8 @@ def organiser_paths(data: Data) -> dict[str, str]:
         "print": f"/organiser/petitions/{SLUG}/print",
         "updates": f"/organiser/petitions/{SLUG}/updates/",
         "update-new": f"/organiser/petitions/{SLUG}/updates/new",
-        "update": f"/organiser/petitions/{SLUG}/updates/{data.extra['update_id']}",
-        "update-email": (
-            f"/organiser/petitions/{SLUG}/updates/{data.extra['update_id']}/email"
-        ),
+        "update": f"{updates}{data.extra.get('update_id', 0)}",
+        "update-email": f"{updates}{data.extra.get('update_id', 0)}/email",
         "broadcasts": "/organiser/broadcasts/",
         "broadcast-new": "/organiser/broadcasts/new",
         "broadcast": f"/organiser/broadcasts/{data.broadcast_id}",
