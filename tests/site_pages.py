@@ -138,6 +138,8 @@ def public_paths(data: Data) -> dict[str, str]:
         "petition-stop-updates": (
             f"/petitions/{SLUG}/updates/stop/{data.extra.get('stop_token', '')}"
         ),
+        "story-page": f"/stories/{STORY}",
+        "campaigns": "/campaigns",
         "join": "/join",
         "join-check-email": "/join/check-email",
         "join-welcome": "/join/welcome",
@@ -177,6 +179,10 @@ def organiser_paths(data: Data) -> dict[str, str]:
         "update-new": f"/organiser/petitions/{SLUG}/updates/new",
         "update": f"{updates}{data.extra.get('update_id', 0)}",
         "update-email": f"{updates}{data.extra.get('update_id', 0)}/email",
+        "stories": "/organiser/stories/",
+        "story-new": "/organiser/stories/new",
+        "story-edit": f"/organiser/stories/{STORY}/edit",
+        "story-archive": f"/organiser/stories/{STORY}/archive",
         "broadcasts": "/organiser/broadcasts/",
         "broadcast-new": "/organiser/broadcasts/new",
         "broadcast": f"/organiser/broadcasts/{data.broadcast_id}",

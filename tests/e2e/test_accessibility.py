@@ -184,6 +184,12 @@ def sign_closed(page: Page, lang: str, site: Site) -> None:
     )
 
 
+def preview_story(page: Page, lang: str, site: Site) -> None:
+    """Press the story form's Preview button: the rendered text shows below."""
+    with page.expect_navigation():
+        page.locator("button[name=preview]").click()
+
+
 def code_step(page: Page, lang: str, site: Site) -> None:
     """Sign in as the two-factor organiser: the code step follows."""
     sign_in(page, page.url, TWO_FACTOR)
@@ -236,6 +242,13 @@ def visits() -> list[Visit]:
             "edit-error", "edit", "admin", fill_and_submit("form:has(#title)", title="")
         ),
         Visit("edit-saved", "edit", "admin", fill_and_submit("form:has(#title)")),
+        Visit(
+            "story-edit-error",
+            "story-edit",
+            "admin",
+            fill_and_submit("form:has(#slug)", **{"text_en-title": ""}),
+        ),
+        Visit("story-preview", "story-edit", "admin", preview_story),
         Visit(
             "moderate-found",
             "moderate",
