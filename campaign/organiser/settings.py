@@ -1,6 +1,9 @@
 """Site-wide settings admins change in the organiser area (a key/value table)."""
 
+import sqlalchemy as sa
+
 from campaign.extensions import db
+from campaign.models import insert_for
 from campaign.organiser.models import Setting
 
 REQUIRE_TWO_FACTOR = "require_two_factor"
@@ -26,15 +29,16 @@ def get_value(key: str) -> str | None:
 
 
 def set_value(key: str, value: str | None) -> None:
-    """Change a text setting (None removes it), in the caller's unit of work."""
-    row = db.session.get(Setting, key)
+    """Change a text setting (None removes it), in the caller's unit of work;
+    two organisers changing it at once leave one value, never an error."""
+    table = Setting.__table__
     if value is None:
-        if row is not None:
-            db.session.delete(row)
+        db.session.execute(sa.delete(table).where(table.c.key == key))
         return
-    row = row or Setting(key=key)
-    row.value = value
-    db.session.add(row)
+    insert = insert_for(table, db.engine.dialect.name).values(key=key, value=value)
+    db.session.execute(
+        insert.on_conflict_do_update(index_elements=["key"], set_={"value": value})
+    )
 
 
 def two_factor_required() -> bool:
