@@ -3,7 +3,8 @@
 A campaign is a story and the petition beside it (either may stand alone).
 It is *open* while its petition takes signatures and its story is published;
 closed and archived ones stay listed below, with their final count. Drafts
-(of either) never appear.
+(of either) never appear. The petitions, their counts and goals come from
+the petition lifecycle's ``listed_petitions``; this adds their stories.
 """
 
 from dataclasses import dataclass
@@ -12,15 +13,9 @@ import sqlalchemy as sa
 
 from campaign.extensions import db
 from campaign.localised import ORIGINAL, page_locale
-from campaign.petition.models import Petition, PetitionState
-from campaign.petition.services import petition_translation, public_count
-from campaign.story.models import Story, StoryState
-from campaign.story.services import story_translation
-
-# At most this many campaigns are listed (the page is one list, not paged).
-LIMIT = 200
-# Petition states no visitor sees (the petition lifecycle may add a draft).
-HIDDEN_PETITIONS = [state for state in PetitionState if state.value == "draft"]
+from campaign.petition.lifecycle import ListedPetition, listed_petitions
+from campaign.petition.models import Petition
+from campaign.story.models import Story, StoryState, StoryTranslation
 
 
 @dataclass(frozen=True)
@@ -38,63 +33,91 @@ class Campaign:
     goal: int | None = None
 
 
+@dataclass(frozen=True)
+class _StoryWords:
+    """What the index shows of a story, in one language."""
+
+    slug: str
+    title: str
+    summary: str
+    state: StoryState
+    locale: str
+
+
 def campaigns(locale: str | None = None) -> tuple[list[Campaign], list[Campaign]]:
-    """The open campaigns and the closed ones, newest first."""
+    """The open campaigns and the closed ones (open: newest first)."""
     locale = locale or page_locale()
-    newest = (Story.published_on.desc().nulls_last(), Petition.id.desc())
-    petitions = db.session.execute(
-        sa.select(Petition, Story)
-        .outerjoin(Story, Petition.story_id == Story.id)
-        .where(
-            Petition.state.not_in(HIDDEN_PETITIONS),
-            sa.or_(Story.id.is_(None), Story.state != StoryState.DRAFT),
-        )
-        .order_by(*newest)
-        .limit(LIMIT)
-    ).all()
-    entries = [_with_petition(petition, story, locale) for petition, story in petitions]
-    alone = db.session.scalars(
-        sa.select(Story)
-        .where(
-            Story.state != StoryState.DRAFT,
-            ~sa.exists().where(Petition.story_id == Story.id),
-        )
-        .order_by(Story.published_on.desc(), Story.id.desc())
-        .limit(LIMIT)
+    stories = _public_stories(locale)
+    entries = [
+        _with_petition(petition, stories.get(petition.story_id))
+        for petition in listed_petitions(locale)
+        # A petition beside a draft story waits for its story.
+        if petition.story_id is None or petition.story_id in stories
+    ]
+    with_petition = db.session.scalars(
+        sa.select(Petition.story_id).where(Petition.story_id.is_not(None)).distinct()
     )
-    entries += [_story_alone(story, locale) for story in alone]
+    alone = set(stories) - set(with_petition)
+    entries += [
+        _story_alone(words) for story_id, words in stories.items() if story_id in alone
+    ]
     return [e for e in entries if e.is_open], [e for e in entries if not e.is_open]
 
 
-def _with_petition(petition: Petition, story: Story | None, locale: str) -> Campaign:
-    """A petition's entry: its title, its story's summary and its count."""
-    words = petition_translation(petition.id, locale) or petition
-    story_words = (story_translation(story.id, locale) or story) if story else None
-    is_open = petition.state is PetitionState.OPEN and (
+def _public_stories(locale: str) -> dict[int, _StoryWords]:
+    """Every published or archived story by id, newest first, in ``locale``'s
+    words where it has a translation."""
+    rows = db.session.execute(
+        sa.select(Story, StoryTranslation)
+        .outerjoin(
+            StoryTranslation,
+            sa.and_(
+                StoryTranslation.story_id == Story.id,
+                StoryTranslation.locale == locale,
+            ),
+        )
+        .where(Story.state != StoryState.DRAFT)
+        .order_by(Story.published_on.desc(), Story.id.desc())
+    )
+    found = {}
+    for story, translation in rows:
+        words = translation or story
+        found[story.id] = _StoryWords(
+            story.slug,
+            words.title,
+            words.summary,
+            story.state,
+            translation.locale if translation else ORIGINAL,
+        )
+    return found
+
+
+def _with_petition(petition: ListedPetition, story: _StoryWords | None) -> Campaign:
+    """A petition's entry: its title, its story's summary, count and goal."""
+    is_open = petition.is_open and (
         story is None or story.state is StoryState.PUBLISHED
     )
     return Campaign(
-        title=words.title,
-        summary=story_words.summary if story_words else "",
+        title=petition.title,
+        summary=story.summary if story else "",
         endpoint="story.show" if story else "petition.show",
         slug=story.slug if story else petition.slug,
         is_open=is_open,
-        locale=getattr(words, "locale", ORIGINAL),
-        summary_locale=getattr(story_words, "locale", ORIGINAL),
-        count=(count := public_count(petition.id)),
-        goal=petition.goal_at(count),  # fixed, or stepped up (petition/goals.py)
+        locale=petition.locale,
+        summary_locale=story.locale if story else ORIGINAL,
+        count=petition.count,
+        goal=petition.goal,
     )
 
 
-def _story_alone(story: Story, locale: str) -> Campaign:
+def _story_alone(story: _StoryWords) -> Campaign:
     """A story without a petition: its title and summary."""
-    words = story_translation(story.id, locale) or story
     return Campaign(
-        title=words.title,
-        summary=words.summary,
+        title=story.title,
+        summary=story.summary,
         endpoint="story.show",
         slug=story.slug,
         is_open=story.state is StoryState.PUBLISHED,
-        locale=getattr(words, "locale", ORIGINAL),
-        summary_locale=getattr(words, "locale", ORIGINAL),
+        locale=story.locale,
+        summary_locale=story.locale,
     )
