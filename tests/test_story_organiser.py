@@ -245,6 +245,19 @@ def test_a_renamed_story_keeps_answering_at_its_old_address(app, editor):
         "/fa/stories/russia-and-the-taliban"
     )
     assert visitor.get("/stories/russia-and-the-taliban").status_code == 200
+    # The organisers' pages of the old address lead on too.
+    moved = editor.get(edit)
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "/organiser/stories/russia-and-the-taliban/edit"
+
+
+def test_an_old_address_of_a_draft_does_not_reveal_its_new_one(app, editor):
+    create(editor, slug="first-name")
+    edit = "/organiser/stories/first-name/edit"
+    post_form(editor, edit, **story_fields(slug="second-name"))
+    assert app.test_client().get("/stories/first-name").status_code == 404
+    moved = editor.get("/stories/first-name")  # organisers may follow it
+    assert moved.headers["Location"] == "/stories/second-name"
 
 
 def test_an_address_another_story_has_or_had_is_refused(app, editor):

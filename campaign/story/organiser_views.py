@@ -11,6 +11,7 @@ from campaign.errors import render_error
 from campaign.forms import render_form
 from campaign.localised import ORIGINAL, lang_and_dir, language_name, other_languages
 from campaign.permissions import Role, requires
+from campaign.slugs import moved_or_404
 from campaign.story import editing
 from campaign.story.forms import story_form
 from campaign.story.services import any_story, get_story
@@ -20,8 +21,9 @@ bp = Blueprint("story_organiser", __name__, url_prefix="/organiser/stories")
 
 
 def story_or_404(slug: str):
-    """The story with this slug, or a 404 page."""
-    return get_story(slug) or abort(404)
+    """The story with this slug (an old one leads to its current page), or a
+    404 page."""
+    return get_story(slug) or moved_or_404("story", slug)
 
 
 @bp.get("/")

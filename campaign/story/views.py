@@ -1,7 +1,7 @@
 """Public story pages: the front page, each story at its own address (an old
 address redirects), and the campaigns index."""
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from campaign import slugs
@@ -35,11 +35,15 @@ def show(slug: str):
     """A published or archived story; a draft only for signed-in organisers;
     an old address answers 301 with the story's current one."""
     story = public_story(slug)
+    if story is None and _may_see_drafts():
+        story = any_story(slug) or slugs.moved_or_404("story", slug)
     if story is None:
         current = slugs.follow_slug("story", slug)
-        if current and current != slug and (_may_see_drafts() or public_story(current)):
-            return redirect(url_for("story.show", slug=current), 301)
-        story = (_may_see_drafts() and any_story(slug)) or abort(404)
+        # A draft's new address stays hidden: an old one leads on only to a
+        # public story.
+        if current and public_story(current):
+            slugs.moved_or_404("story", slug)
+        abort(404)
     return story_page(story)
 
 
