@@ -103,6 +103,9 @@ def test_an_editor_writes_a_story_saved_as_a_hidden_draft(app, editor):
         assert "only organisers can see it" in html and "fifth year" in html
     listing = editor.get("/organiser/stories/").get_data(as_text=True)
     assert "fifth year" in listing and "Draft" in listing
+    # The seeded story's row names its petition, linked, with its state.
+    petition = '<a href="/organiser/petitions/no-recognition-for-gender-apartheid">'
+    assert petition in listing and "</bdi></a> (Open)" in listing
 
 
 def test_a_second_story_with_the_same_title_gets_its_own_address(app, editor):
