@@ -186,7 +186,11 @@ def test_a_supporters_data_is_found_without_the_email_in_the_url(app, staff, inb
     data = json.loads(exported.get_data(as_text=True))
     [signature] = data["signatures"]
     assert signature["comment"] == "For them"
-    assert signature["consents"] == {"mailing_list": False, "show_name_publicly": False}
+    assert signature["consents"] == {
+        "mailing_list": False,
+        "petition_updates": False,
+        "show_name_publicly": False,
+    }
     assert signature["comment_hidden_by_moderator"] is False
     assert "no-store" in exported.headers["Cache-Control"]
 
