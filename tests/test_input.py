@@ -109,7 +109,7 @@ def test_a_file_where_text_is_expected_is_refused(app, client, path):
 
 def test_a_view_that_opts_in_receives_files(app):
     @csrf.exempt
-    @accepts_files
+    @accepts_files("image")
     def upload():
         from flask import request
 
@@ -123,6 +123,9 @@ def test_a_view_that_opts_in_receives_files(app):
     }
     renamed = {"image": (io.BytesIO(b"GIF89a"), "photo\x00.gif")}
     assert client.post("/upload-test", data=renamed).status_code == 400
+    # A file in a field named for text is refused, never handed to the view.
+    elsewhere = {"caption": (io.BytesIO(b"GIF89a"), "photo.gif")}
+    assert client.post("/upload-test", data=elsewhere).status_code == 400
 
 
 # A Dari signer: ZWNJ (U+200C) inside "شاه‌محمد" and "نیک‌نام" keeps two letters

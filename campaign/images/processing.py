@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
 from campaign.forms import lazy_number
 
@@ -97,6 +97,10 @@ def decode(upload: bytes, max_pixels: int) -> Image.Image:
         # Reads the header only; Pillow's own bomb limit (MAX_IMAGE_PIXELS)
         # warns above it and raises above twice it, and ours is checked
         # before a single pixel is decoded.
+        # WeasyPrint (the petition PDF) sets Pillow's process-wide switch to
+        # fill truncated images with grey when it is imported; its PDFs hold
+        # no images, and an upload cut short must be refused, not padded.
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
         picture = Image.open(io.BytesIO(upload), formats=FORMATS)
         if picture.width * picture.height > max_pixels:
             raise Image.DecompressionBombError(picture.size)

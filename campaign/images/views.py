@@ -123,7 +123,7 @@ def story_or_404(slug: str):
 
 @organiser_bp.route("/stories/<slug>/image", methods=["GET", "POST"])
 @requires(Role.EDITOR)
-@accepts_files
+@accepts_files("image")
 @max_body(upload_limit)
 def story_image_page(slug: str):
     """Upload a story's header image, or change its alt texts."""

@@ -102,7 +102,7 @@ def export():
 
 @bp.route("/import", methods=["GET", "POST"])
 @requires(Role.EDITOR)
-@accepts_files
+@accepts_files("file")
 def import_csv():
     """Add people from a CSV file; show which rows were refused and why."""
     form = ImportForm()
