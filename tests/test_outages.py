@@ -107,6 +107,10 @@ def database_outage(database_url):
         outage.proxy.close()  # after the apps built on it have been torn down
 
 
+# A value each URL variable accepts (the rest take "1").
+SAMPLE = {"slug": SLUG, "ext": "jpg", "kind": "petition"}
+
+
 def every_get_path(app) -> list[str]:
     """One concrete URL for every GET route (the petition's slug, else ``1``)."""
     adapter = app.url_map.bind("campaign.test")
@@ -114,7 +118,7 @@ def every_get_path(app) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
             continue
-        values = {name: SLUG if name == "slug" else "1" for name in rule.arguments}
+        values = {name: SAMPLE.get(name, "1") for name in rule.arguments}
         if rule.endpoint == "static":
             values = {"filename": "css/site.css"}
         paths.append(adapter.build(rule.endpoint, values))
