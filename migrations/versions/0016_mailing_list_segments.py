@@ -1,7 +1,7 @@
 """mailing list: broadcast segments, attested consents, lookup indexes
 
 Revision ID: 0016
-Revises: 0017
+Revises: 0015
 Create Date: 2026-12-02 06:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0017'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

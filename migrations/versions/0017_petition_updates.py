@@ -1,7 +1,7 @@
 """petition updates: the signers' opt-in and its consent record, updates and
 their language versions, and ledger rows that name a signature
 
-Revision ID: 0015
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-02 06:10:00.000000
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0015'
+revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None
