@@ -98,3 +98,14 @@ def test_plural_messages_have_every_form_the_language_needs(locale):
         and len([f for f in forms(entry.string) if f]) != po.num_plurals
     ]
     assert short == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_each_message_is_in_the_catalogue_once(locale):
+    # Branches append entries and merge by union (.gitattributes): a message
+    # two branches added would be there twice, one translation silently lost.
+    path = ROOT / "campaign" / "translations" / locale / "LC_MESSAGES" / "messages.po"
+    text = path.read_text(encoding="utf-8")
+    ids = re.findall(r'^msgid ((?:".*"\n)+)', text, re.M)
+    repeated = sorted({msgid for msgid in ids if ids.count(msgid) > 1})
+    assert repeated == []
