@@ -189,6 +189,9 @@ class Config:
     PDF_INLINE_MAX_SIGNERS = 1000
     PDF_KEEP_SECONDS = 24 * 3600
     PDF_SWEEP_SECONDS = 300
+    # A worker lays the names out this many at a time, as separate
+    # documents joined into one PDF, so its memory stays bounded.
+    PDF_CHUNK_NAMES = 2000
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -260,6 +263,7 @@ ENV_INTS = [
     "PDF_INLINE_MAX_SIGNERS",
     "PDF_KEEP_SECONDS",
     "PDF_SWEEP_SECONDS",
+    "PDF_CHUNK_NAMES",
     "MAIL_PORT",
     "PROXY_FIX_X_FOR",
     "MAX_CONTENT_LENGTH",

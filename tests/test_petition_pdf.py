@@ -16,8 +16,13 @@ from campaign.models import now_utc
 from campaign.organiser.services import find_organiser
 from campaign.permissions import Role
 from campaign.petition import delivery
-from campaign.petition.models import PdfState, PetitionPdf
-from campaign.petition.services import get_petition
+from campaign.petition.models import (
+    PdfState,
+    PetitionPdf,
+    Signature,
+    SignatureState,
+)
+from campaign.petition.services import add_to_count, get_petition
 from campaign.petition.tasks import sweep_petition_pdfs
 from tests.helpers import SLUG, sign, submit
 from tests.test_care import sign_and_confirm, signed_in
@@ -225,7 +230,7 @@ def test_a_failed_pdf_says_so_and_offers_to_try_again(app_factory, inbox, monkey
     sign_and_confirm(app, inbox, "ada@example.org", public="y")
     staff = signed_in(app, "staff@example.org", Role.STAFF)
 
-    def broken(petition, locale):
+    def broken(*args):
         raise OSError("no room left on the device")
 
     monkeypatch.setattr(delivery, "render_pdf", broken)
@@ -253,3 +258,90 @@ def test_erasing_a_supporter_deletes_the_stored_pdfs_naming_them(app, inbox):
     assert erased.status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(PetitionPdf.id))) == 0
+
+
+def many_signers(app, count: int) -> list[str]:
+    """``count`` confirmed, named signers (every tenth writing in Dari),
+    oldest first; their names."""
+    start = now_utc() - timedelta(days=1)
+    names = [
+        f"{DARI_NAME} {i}" if i % 10 == 3 else f"Signer Number {i:03d}"
+        for i in range(count)
+    ]
+    with app.app_context():
+        petition = get_petition(SLUG)
+        db.session.execute(
+            sa.insert(Signature),
+            [
+                {
+                    "petition_id": petition.id,
+                    "name": name,
+                    "email": f"s{i}@example.org",
+                    "canonical_email": f"s{i}@example.org",
+                    "country": "GB",
+                    "public": True,
+                    "state": SignatureState.VALIDATED,
+                    # Some signers confirmed in the same instant: the id orders them.
+                    "validated_at": start + timedelta(seconds=i // 3),
+                }
+                for i, name in enumerate(names)
+            ],
+        )
+        add_to_count(petition.id, count)
+        db.session.commit()
+    return names
+
+
+def test_a_large_pdf_made_in_parts_names_everyone_once_on_numbered_pages(
+    app_factory, inbox, monkeypatch
+):
+    app = app_factory(PDF_INLINE_MAX_SIGNERS=0, PDF_CHUNK_NAMES=50)
+    names = many_signers(app, 180)
+    seen = []
+    real_progress = delivery.render_pdf
+
+    def watched(petition, locale, progress):
+        def report(done, total):
+            seen.append((done, total))
+            progress(done, total)
+
+        return real_progress(petition, locale, report)
+
+    monkeypatch.setattr(delivery, "render_pdf", watched)
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+    started = submit(staff, PDF, f"/organiser/petitions/{SLUG}")
+    assert seen == [(50, 180), (100, 180), (150, 180), (180, 180)]
+    progress = staff.get(started.headers["Location"]).get_data(as_text=True)
+    assert "The PDF is ready: 180 signers named." in progress
+    content = staff.get(f"{started.headers['Location']}/download").data
+    reader = PdfReader(io.BytesIO(content))
+    pages = [unicodedata.normalize("NFKC", p.extract_text()) for p in reader.pages]
+    total = len(pages)
+    assert total > 4  # one part alone would be one or two pages
+    for number, text in enumerate(pages, 1):
+        assert text.count(f"Page {number} of {total}") == 1, number
+    text = "\n".join(pages)
+    # The title, text and count once, at the start.
+    assert text.count("180 people signed this petition") == 1
+    assert "180 people signed" in pages[0]
+    for name in names:
+        if name.startswith("Signer"):
+            assert text.count(name) == 1, name
+    assert text.count(DARI_NAME) + text.count(DARI_NAME[::-1]) == 18
+    # In order, and numbered on across the parts.
+    latin = [n for n in names if n.startswith("Signer")]
+    assert [text.index(n) for n in latin] == sorted(text.index(n) for n in latin)
+    numbers = [int(m) for m in re.findall(r"(?m)^(\d+)\.", text)]
+    assert sorted(numbers) == list(range(1, 181))
+
+
+def test_the_progress_page_says_how_many_names_are_laid_out(app, inbox):
+    sign_and_confirm(app, inbox, "ada@example.org", public="y")
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+    with app.app_context():
+        job = delivery.start_job(get_petition(SLUG), None, "en")
+        job.state, job.progress, job.signers = PdfState.WORKING, 4000, 50000
+        db.session.commit()
+        key = job.key
+    page = staff.get(f"/organiser/pdfs/{key}").get_data(as_text=True)
+    assert "4,000 of 50,000 names laid out so far." in page

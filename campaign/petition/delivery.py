@@ -70,14 +70,22 @@ def named() -> list:
     ]
 
 
-def signers(petition: Petition):
-    """Names and countries of the signers the PDF names, oldest first, streamed."""
-    yield from db.session.execute(
-        sa.select(Signature.name, Signature.country)
-        .where(Signature.petition_id == petition.id, *named())
-        .order_by(Signature.validated_at, Signature.id)
-        .execution_options(yield_per=2000)
-    )
+def signers(petition: Petition, after: tuple | None = None, limit: int | None = None):
+    """Names and countries of the signers the PDF names, oldest first, from
+    just after the signer ``after`` (its validated_at and id), at most ``limit``."""
+    query = sa.select(
+        Signature.name, Signature.country, Signature.validated_at, Signature.id
+    ).where(Signature.petition_id == petition.id, *named())
+    if after is not None:
+        when, last_id = after
+        query = query.where(
+            sa.or_(
+                Signature.validated_at > when,
+                sa.and_(Signature.validated_at == when, Signature.id > last_id),
+            )
+        )
+    query = query.order_by(Signature.validated_at, Signature.id).limit(limit)
+    return db.session.execute(query).all()
 
 
 def named_count(petition: Petition) -> int:
@@ -120,32 +128,93 @@ def inline(petition: Petition) -> bool:
     return confirmed_count(petition.id) <= current_app.config["PDF_INLINE_MAX_SIGNERS"]
 
 
-def render_pdf(petition: Petition, locale: str) -> tuple[bytes, int, int]:
-    """The PDF in ``locale``, with how many signers it names and leaves unnamed."""
+def render_pdf(
+    petition: Petition, locale: str, progress=None
+) -> tuple[bytes, int, int]:
+    """The PDF in ``locale``, with how many signers it names and leaves unnamed.
+
+    The names are laid out PDF_CHUNK_NAMES at a time, each part a separate
+    WeasyPrint document, and the parts joined (pypdf); ``progress(done,
+    total)`` is called after each part. With more than one part, the page
+    numbers are stamped on the joined pages at the end."""
     from weasyprint import HTML  # a large import, needed only here
 
+    size = max(current_app.config["PDF_CHUNK_NAMES"], 1)
     with force_locale(locale):
         count = confirmed_count(petition.id)
         names = named_count(petition)
         digits = get_locale().default_numbering_system
         counter_style = COUNTER_STYLES.get(digits, "decimal")
-        template = current_app.jinja_env.get_template("petition/organiser/pdf.html")
-        html = template.render(
-            petition=petition_translation(petition.id, locale) or petition,
-            count=count,
-            named=names,
-            unnamed=max(count - names, 0),
-            counted_on=format_date(now_utc(), "long"),
-            signers=signers(petition),
-            direction=direction,
-            lang=language_tag(get_locale()),
-            page_dir="rtl"
+        numbers = page_numbers(counter_style)
+        page = {
+            "lang": language_tag(get_locale()),
+            "page_dir": "rtl"
             if get_locale().character_order == "right-to-left"
             else "ltr",
-            page_numbers=page_numbers(counter_style),
+        }
+        template = current_app.jinja_env.get_template("petition/organiser/pdf.html")
+        common = dict(
+            page,
+            petition=petition_translation(petition.id, locale) or petition,
+            count=count,
+            unnamed=max(count - names, 0),
+            counted_on=format_date(now_utc(), "long"),
+            direction=direction,
             counter_style=counter_style,
         )
-    return HTML(string=html).write_pdf(), names, max(count - names, 0)
+        parts, done, after = [], 0, None
+        while True:
+            rows = signers(petition, after, size)
+            first = not parts
+            whole = first and len(rows) < size  # one part: numbered as it is laid out
+            html = template.render(
+                common,
+                first=first,
+                named=len(rows),
+                start=done + 1,
+                signers=[(name, country) for name, country, *_ in rows],
+                page_numbers=numbers if whole else "",
+            )
+            if first or rows:
+                parts.append(HTML(string=html).write_pdf())
+            done += len(rows)
+            if progress and rows:
+                progress(done, names)
+            if whole:
+                return parts[0], done, max(count - done, 0)
+            if len(rows) < size:
+                break
+            after = (rows[-1].validated_at, rows[-1].id)
+        pages = current_app.jinja_env.get_template("petition/organiser/pdf_pages.html")
+        return (
+            _joined(parts, pages, dict(page, page_numbers=numbers), HTML),
+            done,
+            max(count - done, 0),
+        )
+
+
+def _joined(parts: list[bytes], pages_template, page: dict, html_class) -> bytes:
+    """The parts as one PDF, each page stamped with "Page X of Y"."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(PdfReader(io.BytesIO(part)))
+    parts.clear()
+    total = len(writer.pages)
+    footers = PdfReader(
+        io.BytesIO(
+            html_class(string=pages_template.render(page, pages=total)).write_pdf()
+        )
+    )
+    for sheet, footer in zip(writer.pages, footers.pages, strict=True):
+        sheet.merge_page(footer)
+    writer.compress_identical_objects()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _audit(petition: Petition, organiser, how: str, names: int, unnamed: int):
@@ -189,8 +258,14 @@ def run_job(job_id: int) -> bool:
     if not claimed:
         return False
     job = db.session.get(PetitionPdf, job_id)
+
+    def progress(done: int, total: int):
+        """Tell the progress page how many names are laid out."""
+        job.progress, job.signers = done, total
+        db.session.commit()
+
     try:
-        content, names, unnamed = render_pdf(job.petition, job.locale)
+        content, names, unnamed = render_pdf(job.petition, job.locale, progress)
     except Exception:  # the progress page says so and offers to try again
         current_app.logger.exception("The PDF of petition %s failed", job.petition_id)
         db.session.rollback()

@@ -312,7 +312,8 @@ class PetitionPdf(db.Model):
     )
     # The language the PDF is written in (the organiser's page language).
     locale: Mapped[str] = mapped_column(sa.String(16), default="en")
-    signers: Mapped[int | None]  # names printed, once done
+    signers: Mapped[int | None]  # names to print, once the worker has counted them
+    progress: Mapped[int | None]  # names laid out so far (the progress page)
     content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=now_utc, index=True
