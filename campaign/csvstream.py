@@ -95,6 +95,19 @@ def csv_line(columns) -> sa.ColumnElement:
     return sa.cast(sa.func.printf(",".join(template), *cells), sa.LargeBinary)
 
 
+def export_cells(columns: dict) -> list:
+    """An export's SELECT list: each column as a text cell named for its CSV
+    header (PostgreSQL, whose COPY writes the CSV), or one whole CSV line
+    (SQLite); formula-like cells escaped by the database either way."""
+    dialect_name = db.engine.dialect.name
+    if dialect_name == "postgresql":
+        return [
+            as_cell(column, dialect_name).label(name)
+            for name, column in columns.items()
+        ]
+    return [csv_line(columns.values())]
+
+
 def literal(query: sa.Select) -> str:
     """A query as plain SQL, its values rendered as literals.
 

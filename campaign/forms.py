@@ -89,6 +89,24 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def upper(value):
+    """Filter: capitals (a country code typed in lower case)."""
+    return value.upper() if isinstance(value, str) else value
+
+
+def country_code_field(label) -> StringField:
+    """An optional two-letter country code (ISO 3166), typed by an organiser."""
+    return StringField(
+        label,
+        filters=[strip, upper],
+        validators=[
+            Optional(),
+            AnyOf(COUNTRY_CODES, message=_l("Use a two-letter country code.")),
+        ],
+        render_kw={"maxlength": 2, "size": 3},
+    )
+
+
 def without_invisible(value):
     """Drop bidi controls and stray zero-width characters (see text.visible)."""
     return visible(value) if isinstance(value, str) else value

@@ -31,6 +31,7 @@ from campaign.forms import (
     BAD_CHOICE,
     COUNTRY_CODES,
     at_most,
+    country_code_field,
     country_field,
     email_field,
     name_field,
@@ -117,14 +118,8 @@ class BroadcastForm(FlaskForm):
         choices=[],
         invalid_choice_message=BAD_CHOICE,
     )
-    segment_country = StringField(
-        _l("Only subscribers in this country (two-letter code, optional)"),
-        filters=[strip, lambda v: v.upper() if v else v],
-        validators=[
-            Optional(),
-            AnyOf(COUNTRY_CODES, message=_l("Use a two-letter country code.")),
-        ],
-        render_kw={"maxlength": 2, "size": 3},
+    segment_country = country_code_field(
+        _l("Only subscribers in this country (two-letter code, optional)")
     )
     segment_source = AnySelectField(
         _l("Only subscribers who joined through"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from campaign.csvstream import CsvExport, as_cell, csv_line, describe, literal
+from campaign.csvstream import CsvExport, describe, export_cells, literal
 from campaign.extensions import db
 from campaign.mailing.models import Consent, Subscriber, SubscriberState
 from campaign.petition.models import Signature, SignatureState
@@ -162,14 +162,7 @@ COLUMNS = {
 def selection(filters: Filters) -> sa.Select:
     """The export's query, oldest first: text cells (PostgreSQL's COPY) or
     whole CSV lines (SQLite), formula-like cells escaped by the database."""
-    dialect_name = db.engine.dialect.name
-    if dialect_name == "postgresql":
-        cells = [
-            as_cell(column, dialect_name).label(name)
-            for name, column in COLUMNS.items()
-        ]
-    else:
-        cells = [csv_line(COLUMNS.values())]
+    cells = export_cells(COLUMNS)
     return (
         sa.select(*cells)
         .select_from(Subscriber)

@@ -8,7 +8,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from campaign.csvstream import CsvExport, as_cell, csv_line, describe, literal
+from campaign.csvstream import CsvExport, describe, export_cells, literal
 from campaign.extensions import db
 from campaign.models import utc_midnight
 from campaign.petition.models import Petition, Signature, SignatureState
@@ -71,14 +71,7 @@ def selection(petition: Petition, filters: Filters) -> sa.Select:
     PostgreSQL gets every cell as text (its COPY writes the CSV), SQLite
     whole CSV lines.
     """
-    dialect_name = db.engine.dialect.name
-    if dialect_name == "postgresql":
-        cells = [
-            as_cell(column, dialect_name).label(name)
-            for name, column in COLUMNS.items()
-        ]
-    else:
-        cells = [csv_line(COLUMNS.values())]
+    cells = export_cells(COLUMNS)
     return (
         sa.select(*cells).where(*conditions(petition, filters)).order_by(Signature.id)
     )

@@ -20,7 +20,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import (
-    AnyOf,
     DataRequired,
     Length,
     NumberRange,
@@ -31,9 +30,9 @@ from wtforms.validators import (
 from campaign.forms import (
     BAD_CHOICE,
     BAD_DATE,
-    COUNTRY_CODES,
     PERSON_TEXT,
     at_most,
+    country_code_field,
     country_field,
     email_field,
     lazy_number,
@@ -183,6 +182,22 @@ def not_reserved(form, field) -> None:
 ENGLISH = {"lang": "en", "dir": "ltr"}
 
 
+def slug_field(description) -> StringField:
+    """A petition's web address as typed (optional), with its hint."""
+    return StringField(
+        _l("Web address (slug)"),
+        description=description,
+        filters=[strip, lowercase],
+        validators=[Optional(), slug_field_check, not_reserved],
+        render_kw={
+            "maxlength": SLUG_MAX,
+            "dir": "ltr",
+            "spellcheck": "false",
+            "aria-describedby": "slug-hint",
+        },
+    )
+
+
 class PetitionForm(FlaskForm):
     """What organisers set about a petition: its English words, its goal and
     the story it belongs to (the edit page adds each language version)."""
@@ -192,20 +207,11 @@ class PetitionForm(FlaskForm):
     body_markdown = body_field(
         _l("Petition text (Markdown)"), render_kw={"rows": 12, **ENGLISH}
     )
-    slug = StringField(
-        _l("Web address (slug)"),
-        description=_l(
+    slug = slug_field(
+        _l(
             "The last part of the petition's address, /petitions/…. After a "
             "change the old address keeps leading here."
-        ),
-        filters=[strip, lowercase],
-        validators=[Optional(), slug_field_check, not_reserved],
-        render_kw={
-            "maxlength": SLUG_MAX,
-            "dir": "ltr",
-            "spellcheck": "false",
-            "aria-describedby": "slug-hint",
-        },
+        )
     )
     goal = IntegerField(
         _l("Goal (signatures)"),
@@ -254,20 +260,11 @@ class NewPetitionForm(PetitionForm):
     """A new petition: the edit form's fields; its address may be left to
     be made from the title."""
 
-    slug = StringField(
-        _l("Web address (slug)"),
-        description=_l(
+    slug = slug_field(
+        _l(
             "The last part of the petition's address, /petitions/…. Leave it "
             "empty to make one from the title."
-        ),
-        filters=[strip, lowercase],
-        validators=[Optional(), slug_field_check, not_reserved],
-        render_kw={
-            "maxlength": SLUG_MAX,
-            "dir": "ltr",
-            "spellcheck": "false",
-            "aria-describedby": "slug-hint",
-        },
+        )
     )
 
 
@@ -379,15 +376,7 @@ class ExportForm(FlaskForm):
     )
     since = signed_date(_l("Signed on or after"))
     until = signed_date(_l("Signed on or before"))
-    country = StringField(
-        _l("Country code"),
-        filters=[strip, lambda v: v.upper() if v else v],
-        validators=[
-            Optional(),
-            AnyOf(COUNTRY_CODES, message=_l("Use a two-letter country code.")),
-        ],
-        render_kw={"maxlength": 2, "size": 3},
-    )
+    country = country_code_field(_l("Country code"))
     opted_in = BooleanField(_l("Only people who joined the mailing list"))
 
     def filters(self) -> Filters:
