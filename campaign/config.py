@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import get_locale, gettext
 
+from campaign.encryption import KeyRing, new_key
+
 
 def env_bool(name: str, default: bool) -> bool:
     """Read a yes/no environment variable."""
@@ -33,18 +35,28 @@ def N_(message: str) -> str:
     return message
 
 
-def instance_secret_key(instance_path: str) -> str:
-    """Return a random key kept in the instance folder, made on first use.
+def instance_secret(instance_path: str, name: str, make) -> str:
+    """Return a random secret kept in the instance folder, made on first use.
 
-    The embedded default must not ship a fixed key, yet sessions and emailed
-    links should survive a restart.
+    The embedded default must not ship a fixed key, yet sessions, emailed
+    links and encrypted data should survive a restart.
     """
-    path = Path(instance_path) / "secret_key"
+    path = Path(instance_path) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+# Secrets production must be given; the embedded default keeps its own in the
+# instance folder. Each is separate so that one leaked key opens one thing.
+INSTANCE_SECRETS = {
+    "SECRET_KEY": ("secret_key", lambda: secrets.token_urlsafe(48)),
+    "ENCRYPTION_KEYS": ("encryption_keys", new_key),
+    "HASH_KEY": ("hash_key", lambda: secrets.token_urlsafe(48)),
+    "CLIENT_KEY_SECRET": ("client_key_secret", lambda: secrets.token_urlsafe(48)),
+}
 
 
 class Config:
@@ -63,6 +75,13 @@ class Config:
     DONATE_BANNER_PS: str | None = None
     BASE_URL = "http://127.0.0.1:5000"
     SECRET_KEY: str | None = None
+    # Personal data at rest (campaign/encryption.py): the keys that encrypt
+    # names, emails and comments (comma-separated, the first encrypts), the
+    # key of the hashes that find them, and the secret the daily client-address
+    # keys are derived from.
+    ENCRYPTION_KEYS: str | None = None
+    HASH_KEY: str | None = None
+    CLIENT_KEY_SECRET: str | None = None
     SQLALCHEMY_DATABASE_URI = "sqlite:///campaign.db"
     # Recycle rather than ping: a ping is a round trip on every request.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_recycle": 1800}
@@ -205,6 +224,9 @@ class TestingConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
+    ENCRYPTION_KEYS = "dGVzdHMtb25seS1lbmNyeXB0aW9uLWtleS0zMi1ieXQ="
+    HASH_KEY = "test-hash-key"
+    CLIENT_KEY_SECRET = "test-client-key-secret"  # noqa: S105 - tests only
     WTF_CSRF_ENABLED = True
     CELERY_TASK_ALWAYS_EAGER = True
     CACHE_TYPE = "NullCache"  # tests see every change at once
@@ -236,6 +258,9 @@ ENV_STRINGS = [
     "DONATE_BANNER_FA_AF",
     "DONATE_BANNER_PS",
     "SECRET_KEY",
+    "ENCRYPTION_KEYS",
+    "HASH_KEY",
+    "CLIENT_KEY_SECRET",
     "REDIS_URL",
     "CELERY_BROKER_URL",
     "MAIL_BACKEND",
@@ -376,10 +401,12 @@ def normalise_db_url(url: str) -> str:
 def finish_config(app, name: str) -> None:
     """Derive the settings that depend on others."""
     config = app.config
-    if not config.get("SECRET_KEY"):
-        if name == "production":
-            raise RuntimeError("SECRET_KEY must be set in production.")
-        config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    for setting, (file_name, make) in INSTANCE_SECRETS.items():
+        if not config.get(setting):
+            if name == "production":
+                raise RuntimeError(f"{setting} must be set in production.")
+            config[setting] = instance_secret(app.instance_path, file_name, make)
+    KeyRing.from_text(config["ENCRYPTION_KEYS"])  # a bad key stops the start
     redis_url = config.get("REDIS_URL")
     broker = config.get("CELERY_BROKER_URL") or redis_url
     if not broker:
