@@ -88,6 +88,7 @@ ACTION_LABELS = {
     "export": _l("Exported a table"),
     "export-signatures": _l("Exported signatures"),
     "export-donations": _l("Exported donations"),
+    "retention": _l("Deleted or anonymised old personal data"),
 }
 
 

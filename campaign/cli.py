@@ -14,6 +14,7 @@ from campaign.permissions import Role
 from campaign.petition import services as petitions
 from campaign.petition.exports import Filters, SignatureExport, count_rows
 from campaign.petition.models import Petition, SignatureState
+from campaign.retention import services as retention_periods
 from campaign.story import services as stories
 from campaign.text import CONTENT_DIR, read_content
 
@@ -170,6 +171,17 @@ def record_bounce(email: str, kind: str) -> None:
     reason = mailing.record_bounce(email, kind)
     outcome = f"suppressed ({reason.value})" if reason else "still mailed"
     click.echo(f"Recorded; the address is {outcome}.")
+
+
+@group.command("retention")
+@click.option("--dry-run", is_flag=True, help="Count what is due; change nothing.")
+def retention(dry_run: bool) -> None:
+    """Delete and anonymise what the retention periods say is due (see README)."""
+    counts = retention_periods.apply_retention(dry_run=dry_run)
+    for name, count in counts.items():
+        click.echo(f"{name.replace('_', ' ')}: {count}")
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
 
 
 def register(app: Flask) -> None:

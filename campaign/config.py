@@ -211,6 +211,21 @@ class Config:
     # A worker lays the names out this many at a time, as separate
     # documents joined into one PDF, so its memory stays bounded.
     PDF_CHUNK_NAMES = 2000
+    # Retention (campaign/retention/), each period 0 for "never": pending
+    # signatures and unconfirmed subscribers are deleted after this many days;
+    # the signatures of a petition closed this many months are anonymised
+    # (counts and tallies kept); donors' names and emails are blanked after
+    # this many years (amounts, dates and Stripe ids kept for the accounts).
+    # The beat applies them every RETENTION_INTERVAL seconds.
+    RETENTION_PENDING_DAYS = 30
+    RETENTION_CLOSED_MONTHS = 6
+    RETENTION_DONATION_YEARS = 7
+    RETENTION_INTERVAL = 24 * 3600
+    # Client-address keys (campaign/privacy/client_keys.py): one key per this
+    # many hours, forgotten (with the keys stored on signatures) after
+    # CLIENT_KEY_KEEP_DAYS (0: never).
+    CLIENT_KEY_HOURS = 24
+    CLIENT_KEY_KEEP_DAYS = 7
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -321,6 +336,12 @@ ENV_INTS = [
     "DONATION_MANAGE_LINK_MAX_AGE",
     "ORGANISER_SESSION_IDLE_MINUTES",
     "ORGANISER_SESSION_MAX_HOURS",
+    "RETENTION_PENDING_DAYS",
+    "RETENTION_CLOSED_MONTHS",
+    "RETENTION_DONATION_YEARS",
+    "RETENTION_INTERVAL",
+    "CLIENT_KEY_HOURS",
+    "CLIENT_KEY_KEEP_DAYS",
 ]
 ENV_BOOLS = ["MAIL_USE_TLS", "MAIL_USE_SSL", "HSTS"]
 
@@ -347,8 +368,20 @@ BEAT_SCHEDULE = {
         "campaign.mailing.tasks.resume_broadcasts",
         "BROADCAST_POLL_SECONDS",
     ),
+    "apply-retention": (
+        "campaign.retention.tasks.apply_retention",
+        "RETENTION_INTERVAL",
+    ),
 }
 
+
+# The retention periods: each a whole number, 0 meaning "never".
+RETENTION_PERIODS = (
+    "RETENTION_PENDING_DAYS",
+    "RETENTION_CLOSED_MONTHS",
+    "RETENTION_DONATION_YEARS",
+    "CLIENT_KEY_KEEP_DAYS",
+)
 
 # Seconds to wait for Redis before treating it as down (rate limits, cache).
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
@@ -444,6 +477,11 @@ def finish_config(app, name: str) -> None:
     presets = [w.strip() for w in config["DONATION_PRESETS"].split(",") if w.strip()]
     if not all(word.isdigit() for word in presets):
         raise RuntimeError("DONATION_PRESETS must be whole numbers, like 10,25,50.")
+    for setting in RETENTION_PERIODS:
+        if config[setting] < 0:
+            raise RuntimeError(f"{setting} must be 0 (never) or more.")
+    if config["CLIENT_KEY_HOURS"] < 1:
+        raise RuntimeError("CLIENT_KEY_HOURS must be 1 or more.")
     if not config["DONATION_CAMPAIGN"]:
         config["DONATION_CAMPAIGN"] = urlsplit(config["BASE_URL"]).netloc
     config.setdefault("MAIL_DIR", str(Path(app.instance_path) / "mail"))

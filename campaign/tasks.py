@@ -23,6 +23,7 @@ TASK_MODULES = [
     "campaign.petition.tasks",
     "campaign.mailing.tasks",
     "campaign.donate.tasks",
+    "campaign.retention.tasks",
 ]
 
 

@@ -5,9 +5,6 @@ due in that commit and sent by the worker after it (see campaign/outbox.py).
 """
 
 import functools
-import hashlib
-import hmac
-import ipaddress
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +36,7 @@ from campaign.petition.models import (
 )
 from campaign.petition.signals import signer_joined_list
 from campaign.petition.tokens import InvalidLink, address_matches, signature_link
+from campaign.privacy.client_keys import client_key
 from campaign.revisions import record_revision, start_history
 from campaign.text import canonical_email, first_name, render_markdown, shorten
 
@@ -146,20 +144,6 @@ class PublicSigner:
     first_name: str
     country: str
     comment: str | None = None
-
-
-def client_key(address: str | None) -> str | None:
-    """A keyed hash of the client address (its /64 for IPv6); never the raw IP."""
-    if not address:
-        return None
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    if ip.version == 6:
-        ip = ipaddress.ip_network(f"{ip}/64", strict=False).network_address
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, ip.packed, hashlib.sha256).hexdigest()
 
 
 @functools.cache
@@ -507,6 +491,7 @@ def _latest_public_signers(petition, limit: int) -> list[PublicSigner]:
     return [
         PublicSigner(first_name(name), country, shorten(comment, COMMENT_SHOWN))
         for name, country, comment in rows
+        if name  # an anonymised signer (campaign/retention/) has no name to show
     ]
 
 

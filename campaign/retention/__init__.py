@@ -1,0 +1,1 @@
+"""Retention: personal data deleted or anonymised once it is no longer needed."""
