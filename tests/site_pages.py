@@ -151,6 +151,7 @@ def public_paths(data: Data) -> dict[str, str]:
         "donate-cancelled": "/donate/cancelled",
         "donate-link-invalid": "/donate/manage/not-a-token",
         "accessibility": "/accessibility",
+        "privacy": "/privacy",
         "not-found": "/no-such-page",
     }
 

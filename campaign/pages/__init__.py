@@ -1,1 +1,2 @@
-"""Static public pages that belong to no feature (the accessibility statement)."""
+"""Static public pages that belong to no feature (the accessibility statement,
+the privacy page generated from the retention settings)."""

@@ -25,3 +25,28 @@ def contact_address() -> str:
 def accessibility():
     """The accessibility statement: the standard, how it is tested, the limits."""
     return render_template("pages/accessibility.html", contact=contact_address())
+
+
+@bp.get("/privacy")
+@public_page
+def privacy():
+    """The privacy page: what is kept, how long, who sees it, how to withdraw,
+    every period read from the running configuration."""
+    return render_template(
+        "pages/privacy.html", contact=contact_address(), periods=retention_periods()
+    )
+
+
+def retention_periods() -> dict[str, int]:
+    """The retention settings the privacy page states (0: never deleted)."""
+    config = current_app.config
+    return {
+        name: config[name]
+        for name in (
+            "RETENTION_PENDING_DAYS",
+            "RETENTION_CLOSED_MONTHS",
+            "RETENTION_DONATION_YEARS",
+            "CLIENT_KEY_HOURS",
+            "CLIENT_KEY_KEEP_DAYS",
+        )
+    }
