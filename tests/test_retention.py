@@ -1,5 +1,7 @@
 """Retention: old personal data is deleted or anonymised, counts stay exact."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -397,3 +399,29 @@ def test_the_beat_runs_retention(app):
 )
 def test_months_are_calendar_months(moment, months, expected):
     assert retention.months_before(moment, months) == expected
+
+
+def test_two_runs_at_once_change_each_row_once(app, monkeypatch):
+    monkeypatch.setattr(retention, "BATCH", 2)
+    with app.app_context():
+        for _name, email, country, _comment in SIGNERS:
+            sign(email, country=country)
+        for n in range(6):
+            sign(f"pending{n}@example.org", confirm=False)
+        close(months_ago=7)
+        before = figures()
+    start = threading.Barrier(2)
+
+    def run():
+        with app.app_context():
+            start.wait()
+            return retention.apply_retention(now=later(days=31))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda _: run(), range(2)))
+    assert sum(r["pending_signatures"] for r in runs) == 6
+    assert sum(r["anonymised_signatures"] for r in runs) == len(SIGNERS)
+    with app.app_context():
+        assert figures()["count"] == before["count"] == len(SIGNERS)
+        assert all(s.name == "" for s in signatures()) and len(signatures()) == 4
+        assert db.session.scalar(sa.select(sa.func.count(RetentionRun.id))) == 2
