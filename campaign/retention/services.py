@@ -52,7 +52,7 @@ CLOSED_STATES = (PetitionState.CLOSED, PetitionState.ARCHIVED)
 # columns change. The address column is unique per petition and not
 # nullable today, so it gets a placeholder unique to the row that no address
 # can be; ``not_anonymised`` is the matching test. After the encrypted schema
-# (0019): ``"email_hash": None, "domain_key": None`` instead of the placeholder,
+# lands: ``"email_hash": None, "domain_key": None`` instead of the placeholder,
 # and ``email_hash IS NOT NULL`` here (and in tests/test_retention.py).
 def anonymised() -> dict:
     """The values an anonymised signature gets (name, email, comment, keys)."""
@@ -72,7 +72,7 @@ def not_anonymised():
 
 
 # What blanking a donor sets on a donation or a monthly gift.
-# (After 0019, add ``"email_hash": None``.)
+# (Once the encrypted schema lands, add ``"email_hash": None``.)
 DONOR_BLANKED = {"name": None, "email": None}
 
 
