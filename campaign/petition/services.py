@@ -185,6 +185,7 @@ def sign_petition(
     public: bool = False,
     client_ip: str | None = None,
     locale: str = "en",
+    suspect: bool = False,
 ) -> None:
     """Store a pending signature and email its owner, revealing nothing.
 
@@ -192,6 +193,9 @@ def sign_petition(
     (if still pending) or an "already signed" notice, at most once per
     NOTICE_INTERVAL so nobody can flood an inbox through the form. Each box
     ticked is recorded with its words as shown, in ``locale`` (the page's).
+
+    A ``suspect`` one (campaign/abuse.py) is kept as fraudulent: never
+    counted, no email sent, listed for organisers to restore.
     """
     if not petition.is_open:
         raise PetitionClosed
@@ -213,10 +217,12 @@ def sign_petition(
                 "wants_updates": wants_updates,
                 "public": public,
                 "locale": locale,
-                "state": SignatureState.PENDING,
+                "state": SignatureState.FRAUDULENT
+                if suspect
+                else SignatureState.PENDING,
                 "ip_key": client_key(client_ip),
-                "notified_at": now,
-                "notice": Notice.CONFIRM,
+                "notified_at": None if suspect else now,
+                "notice": None if suspect else Notice.CONFIRM,
                 "created_at": now,
                 "updated_at": now,
             },
@@ -225,7 +231,10 @@ def sign_petition(
     )
     if inserted is not None:
         _record_consents(inserted, locale, now, join_list, wants_updates)
-    due = inserted is not None or _repeat_notice_due(petition, canonical, now)
+    if suspect:
+        due = False
+    else:
+        due = inserted is not None or _repeat_notice_due(petition, canonical, now)
     db.session.commit()
     if due:
         # Imported here, not at the top: the task module pulls in Celery,
