@@ -14,6 +14,7 @@ from campaign import abuse
 from campaign.extensions import limiter
 from campaign.petition.models import SignatureState
 from tests.helpers import REDIS_URL, SLUG, count, needs_redis, sign
+from tests.test_mailing import join, subscriber
 from tests.test_petition import path_of, signatures
 
 CHALLENGE = re.compile(r'<altcha-widget challenge="([^"]+)"')
@@ -172,3 +173,37 @@ def test_with_redis_down_limits_and_used_solutions_hold_in_memory(limited, monke
     payload = solved(over_the_limit(client))
     assert sign(client, email="second@example.org", altcha=payload).status_code == 303
     assert sign(client, email="third@example.org", altcha=payload).status_code == 429
+
+
+@pytest.fixture
+def joining(app_factory):
+    """An app allowing one sign-up a minute per address, quick challenges."""
+    return app_factory(JOIN_RATE_LIMIT="1 per minute", ALTCHA_MAX_NUMBER=500)
+
+
+def test_joining_past_the_limit_takes_a_solved_challenge(joining, inbox):
+    client = joining.test_client()
+    assert join(client, email="one@example.org").status_code == 303
+    refused = join(client, email="two@example.org")
+    assert refused.status_code == 429
+    assert "from your connection" in refused.get_data(as_text=True)
+    assert subscriber(joining, "two@example.org") is None
+    payload = solved(refused)
+    assert join(client, email="two@example.org", altcha=payload).status_code == 303
+    assert subscriber(joining, "two@example.org") is not None
+    # Once only; and with no solution the limit holds.
+    assert join(client, email="three@example.org", altcha=payload).status_code == 429
+    assert join(client, email="four@example.org").status_code == 429
+    assert subscriber(joining, "three@example.org") is None
+    assert subscriber(joining, "four@example.org") is None
+
+
+def test_a_forged_sign_up_is_refused(joining):
+    client = joining.test_client()
+    join(client, email="one@example.org")
+    payload = solved(join(client, email="two@example.org"))
+    refused = join(client, email="bot@example.org", altcha=forged(payload))
+    assert refused.status_code == 429
+    assert "try again in an hour" in refused.get_data(as_text=True)
+    assert not CHALLENGE.search(refused.get_data(as_text=True))
+    assert subscriber(joining, "bot@example.org") is None
