@@ -12,9 +12,21 @@ from redis.exceptions import ConnectionError as RedisDown
 
 from campaign import abuse
 from campaign.extensions import limiter
+from campaign.permissions import Role
 from campaign.petition.models import SignatureState
-from tests.helpers import REDIS_URL, SLUG, count, needs_redis, sign
+from campaign.petition.services import get_petition, recount
+from tests.helpers import (
+    REDIS_URL,
+    SLUG,
+    count,
+    csrf_token,
+    needs_redis,
+    sign,
+    wait_for,
+)
+from tests.test_care import signed_in
 from tests.test_mailing import join, subscriber
+from tests.test_moderation import signature_id
 from tests.test_petition import path_of, signatures
 
 CHALLENGE = re.compile(r'<altcha-widget challenge="([^"]+)"')
@@ -207,3 +219,27 @@ def test_a_forged_sign_up_is_refused(joining):
     assert "try again in an hour" in refused.get_data(as_text=True)
     assert not CHALLENGE.search(refused.get_data(as_text=True))
     assert subscriber(joining, "bot@example.org") is None
+
+
+def test_a_fraudulent_signature_is_not_counted_and_organisers_can_restore_it(
+    limited, inbox
+):
+    client = limited.test_client()
+    payload = solved(over_the_limit(client))
+    sign(client, name="Kept Aside", email="kept@example.org", altcha=forged(payload))
+    with limited.app_context():
+        assert recount(get_petition(SLUG)) == 0
+    staff = signed_in(limited, "staff@example.org", Role.STAFF)
+    page = staff.get(f"/organiser/petitions/{SLUG}").get_data(as_text=True)
+    assert "Kept Aside" in page and "Removed as abuse" in page
+    removed = staff.get(f"/organiser/petitions/{SLUG}/moderate?list=removed")
+    assert "Kept Aside" in removed.get_data(as_text=True)
+    kept = signature_id(limited, "kept@example.org")
+    action = f"/organiser/signatures/{kept}/restore"
+    token = csrf_token(staff, f"/organiser/petitions/{SLUG}")
+    assert staff.post(action, data={"csrf_token": token}).status_code == 302
+    # Restored: pending, and its confirmation link goes out at last.
+    assert states(limited)["kept@example.org"] is SignatureState.PENDING
+    link = inbox.link(wait_for(lambda: inbox.to("kept@example.org"))[0])
+    client.get(path_of(link))
+    assert count(client) == 1
