@@ -143,6 +143,8 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
         sa.UniqueConstraint("petition_id", "canonical_email"),
         # The latest public signers, read on every petition page.
         sa.Index("ix_signature_public_latest", "petition_id", "state", "validated_at"),
+        # A petition's signatures in a time window: charts, trending addresses.
+        sa.Index("ix_signature_petition_created", "petition_id", "created_at"),
         # The outbox: only rows with an email due are indexed.
         sa.Index(
             "ix_signature_notice_due",
