@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from campaign import slugs
 from campaign.audit import record
 from campaign.caching import remember
+from campaign.encryption import domain_hash
 from campaign.extensions import cache, db
 from campaign.http_cache import pages_changed
 from campaign.localised import ORIGINAL, page_locale
@@ -221,6 +222,7 @@ def sign_petition(
                 if suspect
                 else SignatureState.PENDING,
                 "ip_key": client_key(client_ip),
+                "domain_key": domain_hash(email),
                 "notified_at": None if suspect else now,
                 "notice": None if suspect else Notice.CONFIRM,
                 "created_at": now,
