@@ -91,3 +91,25 @@ def test_a_trending_address_opens_its_moderation_filter(proxied):
     key = key_of(proxied, "203.0.113.1")
     page = staff.get(f"{DASHBOARD}/moderate?ip_key={key}").get_data(as_text=True)
     assert re.search(rf'<input[^>]*name="ip_key"[^>]*value="{key}"', page)
+
+
+def test_the_dashboard_shows_trending_email_domains(proxied):
+    sign_from(proxied, "203.0.113.1", "a@many.example", "b@Many.example")
+    sign_from(proxied, "203.0.113.2", "c@many.example", "d@few.example")
+    sign_from(proxied, "203.0.113.3", "e@few.example", "f@once.example")
+    age(proxied, 5, "e@few.example", "f@once.example")
+    staff = signed_in(proxied, "staff@example.org", Role.STAFF)
+    page = staff.get(DASHBOARD).get_data(as_text=True)
+    hour, day = tables(page)[2:]
+    assert hour == [
+        ("email_domain", "many.example", 3),
+        ("email_domain", "few.example", 1),
+    ]
+    assert day == [
+        ("email_domain", "many.example", 3),
+        ("email_domain", "few.example", 2),
+        ("email_domain", "once.example", 1),
+    ]
+    # Each opens the moderation filter by domain, which finds them.
+    shown = staff.get(f"{DASHBOARD}/moderate?email_domain=many.example")
+    assert 'value="many.example"' in shown.get_data(as_text=True)

@@ -55,8 +55,26 @@ def trending_addresses(petition: Petition, window: str) -> list[Trend]:
     return [Trend(key, n) for key, n in _top(petition, Signature.ip_key, since)]
 
 
+def trending_domains(petition: Petition, window: str) -> list[Trend]:
+    """The email domains most signatures came from in the last hour or day."""
+    since = now_utc() - WINDOWS[window]
+    top = _top(petition, Signature.domain_key, since)
+    return [Trend(key, n, _domain_of(petition, key)) for key, n in top]
+
+
+def _domain_of(petition: Petition, domain_key: str) -> str | None:
+    """The domain a domain key stands for, read from one of its signatures."""
+    email = db.session.scalar(
+        sa.select(Signature.email)
+        .where(Signature.petition_id == petition.id, Signature.domain_key == domain_key)
+        .limit(1)
+    )
+    return email.rsplit("@", 1)[1].lower() if email and "@" in email else None
+
+
 def trends(petition: Petition) -> dict[str, dict[str, list[Trend]]]:
-    """The lists for both windows: {"addresses": {"hour": […], "day": […]}}."""
+    """Both lists for both windows: {"addresses": {"hour": …, "day": …}, …}."""
     return {
         "addresses": {w: trending_addresses(petition, w) for w in WINDOWS},
+        "domains": {w: trending_domains(petition, w) for w in WINDOWS},
     }
