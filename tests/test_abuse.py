@@ -69,7 +69,7 @@ def test_over_the_limit_the_form_comes_back_with_a_challenge(limited):
     assert "/static/vendor/altcha/altcha.min.js" in page
     assert "/static/js/altcha-setup.js" in page
     assert 'value="second@example.org"' in page  # what was typed is kept
-    assert "try again in an hour" in page  # in <noscript>, for no JavaScript
+    assert "try again in an hour" in page  # for a browser without JavaScript
     assert "second@example.org" not in states(limited)
 
 

@@ -2,6 +2,9 @@
 // styles, no workers from blob: URLs): register its SHA worker, from this
 // site, give it the page's words, then start the calculation.
 // Runs after altcha.min.js (module scripts run in order).
+for (const words of document.querySelectorAll("[data-needs-script]")) {
+  words.hidden = true;  // scripts run: the widget does the work
+}
 const widgets = document.querySelectorAll("altcha-widget");
 for (const widget of widgets) {
   const worker = widget.getAttribute("data-worker");
