@@ -11,7 +11,8 @@ for (const widget of widgets) {
   for (const algorithm of ["SHA-256", "SHA-384", "SHA-512"]) {
     globalThis.$altcha.algorithms.set(algorithm, () => new Worker(worker));
   }
-  const language = widget.getAttribute("language") || "en";
+  // Lower case: the widget looks its words up by the lower-cased tag.
+  const language = (widget.getAttribute("language") || "en").toLowerCase();
   const words = JSON.parse(widget.getAttribute("data-strings") || "{}");
   globalThis.$altcha.i18n.set(language, {
     ...globalThis.$altcha.i18n.get("en"),

@@ -66,3 +66,15 @@ def test_without_javascript_the_limit_holds_and_says_so(browser, live_server):
     expect(page.locator("form.sign-form").get_by_role("alert")).to_be_visible()
     assert [s.email for s in signatures(live_server.app)] == ["first@example.org"]
     context.close()
+
+
+def test_the_widget_speaks_the_pages_language(page: Page, live_server):
+    """On a Dari page the widget's own words are Dari (campaign/abuse.py)."""
+    page.goto(f"{live_server.url}/petitions/{SLUG}")
+    fill_sign_form(page, "first@example.org")
+    page.locator("form.sign-form").get_by_role("button", name="Sign").click()
+    page.goto(f"{live_server.url}/fa/petitions/{SLUG}")
+    page.locator("form.sign-form button[type=submit]").click()  # over the limit
+    widget = page.locator("form.sign-form altcha-widget")
+    expect(widget).to_have_attribute("language", "fa-AF")
+    expect(widget).to_contain_text("تمام شد", timeout=30_000)
