@@ -243,3 +243,17 @@ def test_a_fraudulent_signature_is_not_counted_and_organisers_can_restore_it(
     link = inbox.link(wait_for(lambda: inbox.to("kept@example.org"))[0])
     client.get(path_of(link))
     assert count(client) == 1
+
+
+def test_challenges_are_signed_with_their_own_key(app_factory):
+    derived = app_factory()
+    own = app_factory(ALTCHA_HMAC_KEY="an-operator-chosen-key")
+    with derived.app_context():
+        key = abuse.hmac_key()
+        assert key != derived.config["CLIENT_KEY_SECRET"]
+        challenge = altcha.Challenge.from_dict(abuse.new_challenge())
+    payload = altcha.Payload(challenge, altcha.solve_challenge(challenge)).to_base64()
+    assert altcha.verify_solution(payload, key).verified
+    with own.app_context():
+        assert abuse.hmac_key() == "an-operator-chosen-key"
+        assert abuse.check_solution(payload) is abuse.Outcome.FORGED
