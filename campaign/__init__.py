@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaign import (
+    abuse,
     cli,
     edge,
     errors,
@@ -84,6 +85,7 @@ def register_extensions(app: Flask) -> None:
     localised.register(app)
     fragments.register(app)
     forms.register(app)
+    abuse.register(app)
     celery_init_app(app)
 
 

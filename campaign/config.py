@@ -130,6 +130,17 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 6 * 3600
     PROXY_FIX_X_FOR = 0
     SIGN_RATE_LIMIT = "10 per minute;100 per hour"
+    # Past SIGN_RATE_LIMIT (or JOIN_RATE_LIMIT) an address is asked for a
+    # proof of work (ALTCHA, campaign/abuse.py); past the hard limit even a
+    # solved request is not trusted: a signature is kept as fraudulent
+    # (KEEP_OVER_LIMIT_AS_FRAUDULENT, else refused), a sign-up refused.
+    SIGN_HARD_RATE_LIMIT = "30 per minute;300 per hour"
+    JOIN_HARD_RATE_LIMIT = "30 per minute;300 per hour"
+    KEEP_OVER_LIMIT_AS_FRAUDULENT = True
+    # The challenge's secret (default: derived from CLIENT_KEY_SECRET) and its
+    # work: the browser tries on average half this many SHA-256 hashes.
+    ALTCHA_HMAC_KEY: str | None = None
+    ALTCHA_MAX_NUMBER = 100_000
     # Failed sign-in attempts (passwords and two-factor codes), counted per
     # client address and per account; a browser that signed into an account
     # before is spared that account's limit (campaign/organiser/devices.py).
@@ -289,6 +300,9 @@ ENV_STRINGS = [
     "CACHE_TYPE",
     "CACHE_REDIS_URL",
     "JOIN_RATE_LIMIT",
+    "SIGN_HARD_RATE_LIMIT",
+    "JOIN_HARD_RATE_LIMIT",
+    "ALTCHA_HMAC_KEY",
     "MAIL_UNSUBSCRIBE_ADDRESS",
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
@@ -342,8 +356,9 @@ ENV_INTS = [
     "RETENTION_INTERVAL",
     "CLIENT_KEY_HOURS",
     "CLIENT_KEY_KEEP_DAYS",
+    "ALTCHA_MAX_NUMBER",
 ]
-ENV_BOOLS = ["MAIL_USE_TLS", "MAIL_USE_SSL", "HSTS"]
+ENV_BOOLS = ["MAIL_USE_TLS", "MAIL_USE_SSL", "HSTS", "KEEP_OVER_LIMIT_AS_FRAUDULENT"]
 
 
 # What Celery beat runs: name -> (task, the setting holding its period).

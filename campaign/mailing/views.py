@@ -11,8 +11,9 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from campaign import abuse
 from campaign.edge import validates_text
-from campaign.extensions import csrf, limiter
+from campaign.extensions import csrf
 from campaign.http_cache import public_page
 from campaign.mailing import services
 from campaign.mailing.forms import JOIN_WORDING, RETURN_WORDING, JoinForm
@@ -22,9 +23,10 @@ from campaign.tokens import ExpiredLink, InvalidLink
 bp = Blueprint("mailing", __name__)
 
 
-def join_rate_limit() -> str:
-    """The per-client sign-up limit, from configuration."""
-    return current_app.config["JOIN_RATE_LIMIT"]
+def join_gate() -> abuse.Gate:
+    """This request against the per-client sign-up limits (campaign/abuse.py)."""
+    config = current_app.config
+    return abuse.gate("join", config["JOIN_RATE_LIMIT"], config["JOIN_HARD_RATE_LIMIT"])
 
 
 def subscriber_or_404(token: str):
@@ -44,11 +46,20 @@ def join_page():
 
 @bp.post("/join")
 @same_origin_form
-@limiter.limit(join_rate_limit)
 @validates_text  # the form's own messages, beside what was typed
 def join():
-    """Take a sign-up; every outcome looks the same (double opt-in follows)."""
+    """Take a sign-up; every outcome looks the same (double opt-in follows).
+
+    Past the address's limit the form comes back with a proof-of-work
+    challenge (429); a suspect request is refused (429, try later).
+    """
+    gate = join_gate()
     form = JoinForm()
+    if gate is not abuse.Gate.OPEN:
+        challenge = abuse.challenge_json() if gate is abuse.Gate.CHALLENGE else None
+        return render_template(
+            "mailing/join.html", join_form=form, over_limit=True, challenge=challenge
+        ), 429
     if not form.validate_on_submit():
         return render_template("mailing/join.html", join_form=form), 400
     services.join_list(

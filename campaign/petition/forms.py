@@ -429,6 +429,13 @@ class SelectionForm(FlaskForm):
             return False
         return True
 
+    @staticmethod
+    def prefill(args) -> dict:
+        """The criteria a link names (``?ip_key=…``, ``?email_domain=…``)."""
+        return {
+            name: args[name] for name in ("ip_key", "email_domain") if args.get(name)
+        }
+
     def selection(self) -> Selection:
         """The chosen criteria."""
         return Selection(

@@ -143,6 +143,8 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
         sa.UniqueConstraint("petition_id", "canonical_email"),
         # The latest public signers, read on every petition page.
         sa.Index("ix_signature_public_latest", "petition_id", "state", "validated_at"),
+        # A petition's signatures in a time window: charts, trending addresses.
+        sa.Index("ix_signature_petition_created", "petition_id", "created_at"),
         # The outbox: only rows with an email due are indexed.
         sa.Index(
             "ix_signature_notice_due",
@@ -185,6 +187,7 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(16), default="en")
     # A keyed hash of the client address, for spotting abuse; never the raw IP.
     ip_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    domain_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # The email due to this signer, if any (campaign/outbox.py sends it).
     notice: Mapped[Notice | None] = mapped_column(enum_column(Notice))
 

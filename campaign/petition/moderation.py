@@ -22,11 +22,15 @@ import sqlalchemy as sa
 from campaign.audit import record
 from campaign.csvstream import describe
 from campaign.extensions import db
+from campaign.models import now_utc
 from campaign.petition.exports import signed_between
-from campaign.petition.models import Petition, Signature, SignatureState
+from campaign.petition.models import Notice, Petition, Signature, SignatureState
 from campaign.petition.services import add_to_count, forget_count
 
 LIVE = (SignatureState.PENDING, SignatureState.VALIDATED)
+# What "restore" takes back: an organiser's removals, and the signatures
+# kept as fraudulent past the signing limits (campaign/abuse.py).
+REMOVED = (SignatureState.INVALIDATED, SignatureState.FRAUDULENT)
 # How many of the selected signatures a bulk preview lists.
 PREVIEW_ROWS = 20
 
@@ -72,7 +76,7 @@ class Preview:
 
 def _states(restoring: bool) -> tuple[SignatureState, ...]:
     """The states a bulk action takes signatures from."""
-    return (SignatureState.INVALIDATED,) if restoring else LIVE
+    return REMOVED if restoring else LIVE
 
 
 def preview(petition: Petition, selection: Selection, restoring=False) -> Preview:
@@ -114,8 +118,11 @@ def restore(
 ) -> int:
     """Put invalidated signatures back where they were (confirmed ones count
     again); return how many changed. ``action`` names it in the audit log
-    ("restore", or "undo-invalidate" for an Undo)."""
-    removed = selection.conditions(petition, (SignatureState.INVALIDATED,))
+    ("restore", or "undo-invalidate" for an Undo). One kept as fraudulent
+    was never emailed: it becomes pending and its confirmation link is due."""
+    removed = selection.conditions(petition, REMOVED)
+    fraudulent = Signature.state == SignatureState.FRAUDULENT
+    now = now_utc()
     changed = 0
     for was_confirmed in (True, False):
         back_to = SignatureState.VALIDATED if was_confirmed else SignatureState.PENDING
@@ -125,7 +132,14 @@ def restore(
             # Re-checked on the row as it is now: a second restore, or an Undo
             # racing this one, finds it no longer invalidated and moves nothing.
             .where(*removed, confirmed if was_confirmed else sa.not_(confirmed))
-            .values(state=back_to, removal=None)
+            .values(
+                state=back_to,
+                removal=None,
+                notice=sa.case(
+                    (fraudulent, Notice.CONFIRM.value), else_=Signature.notice
+                ),
+                notified_at=sa.case((fraudulent, now), else_=Signature.notified_at),
+            )
             .execution_options(synchronize_session=False)
         ).rowcount
         if was_confirmed and moved:
@@ -134,6 +148,11 @@ def restore(
     record(organiser, action, f"{petition.slug}: {selection.describe()}", changed)
     db.session.commit()
     forget_count(petition.id)
+    if changed:
+        # Imported here: the task module pulls in Celery (see services.py).
+        from campaign.petition.tasks import kick_sender
+
+        kick_sender()
     return changed
 
 
@@ -262,7 +281,7 @@ def public_comments(petition: Petition, limit: int = 100) -> list[Signature]:
 # What the moderation page can list, beside the public comments: the
 # signatures an organiser took off or hid, to put back.
 LISTS = {
-    "removed": lambda: [Signature.state == SignatureState.INVALIDATED],
+    "removed": lambda: [Signature.state.in_(REMOVED)],
     "hidden-comments": lambda: [
         Signature.comment_hidden.is_(True),
         Signature.comment.is_not(None),

@@ -28,7 +28,7 @@ from campaign.forms import render_form
 from campaign.i18n.numbers import format_number
 from campaign.localised import ORIGINAL, other_languages
 from campaign.permissions import Role, requires
-from campaign.petition import delivery, lifecycle, moderation, services
+from campaign.petition import delivery, lifecycle, moderation, services, trends
 from campaign.petition.exports import SignatureExport
 from campaign.petition.forms import (
     ExportForm,
@@ -63,12 +63,14 @@ def dashboard():
 @bp.get("/petitions/<slug>")
 @requires(Role.STAFF)
 def petition(slug: str):
-    """One petition in detail: counts, chart, countries, latest signatures."""
+    """One petition in detail: counts, chart, countries, trending addresses,
+    latest signatures."""
     found = petition_or_404(slug)
     return render_template(
         "petition/organiser/petition.html",
         petition=found,
         stats=petition_stats(found),
+        trends=trends.trends(found),
         export_form=ExportForm(formdata=None),
     )
 
@@ -246,7 +248,8 @@ def moderate(slug: str):
     """Invalidate or restore signatures in bulk, after seeing which will
     change; review public comments and what was taken off or hidden."""
     found = petition_or_404(slug)
-    form = SelectionForm()
+    # The dashboard's trending lists link here with their criterion filled in.
+    form = SelectionForm(data=SelectionForm.prefill(request.args))
     shown = request.args.get("list", "")
     if shown not in moderation.LISTS:
         shown = ""  # the public comments

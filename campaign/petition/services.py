@@ -16,6 +16,7 @@ from flask_babel import force_locale
 from campaign import slugs
 from campaign.audit import record
 from campaign.caching import remember
+from campaign.encryption import domain_hash
 from campaign.extensions import cache, db
 from campaign.http_cache import pages_changed
 from campaign.localised import ORIGINAL, page_locale
@@ -169,6 +170,7 @@ def sign_petition(
     public: bool = False,
     client_ip: str | None = None,
     locale: str = "en",
+    suspect: bool = False,
 ) -> None:
     """Store a pending signature and email its owner, revealing nothing.
 
@@ -176,6 +178,9 @@ def sign_petition(
     (if still pending) or an "already signed" notice, at most once per
     NOTICE_INTERVAL so nobody can flood an inbox through the form. Each box
     ticked is recorded with its words as shown, in ``locale`` (the page's).
+
+    A ``suspect`` one (campaign/abuse.py) is kept as fraudulent: never
+    counted, no email sent, listed for organisers to restore.
     """
     if not petition.is_open:
         raise PetitionClosed
@@ -197,10 +202,13 @@ def sign_petition(
                 "wants_updates": wants_updates,
                 "public": public,
                 "locale": locale,
-                "state": SignatureState.PENDING,
+                "state": SignatureState.FRAUDULENT
+                if suspect
+                else SignatureState.PENDING,
                 "ip_key": client_key(client_ip),
-                "notified_at": now,
-                "notice": Notice.CONFIRM,
+                "domain_key": domain_hash(email),
+                "notified_at": None if suspect else now,
+                "notice": None if suspect else Notice.CONFIRM,
                 "created_at": now,
                 "updated_at": now,
             },
@@ -209,7 +217,10 @@ def sign_petition(
     )
     if inserted is not None:
         _record_consents(inserted, locale, now, join_list, wants_updates)
-    due = inserted is not None or _repeat_notice_due(petition, canonical, now)
+    if suspect:
+        due = False
+    else:
+        due = inserted is not None or _repeat_notice_due(petition, canonical, now)
     db.session.commit()
     if due:
         # Imported here, not at the top: the task module pulls in Celery,

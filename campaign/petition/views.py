@@ -13,8 +13,9 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from campaign import abuse
 from campaign.edge import validates_text
-from campaign.extensions import csrf, limiter
+from campaign.extensions import csrf
 from campaign.http_cache import max_staleness, public_page
 from campaign.i18n.numbers import format_number
 from campaign.localised import page_locale
@@ -28,9 +29,10 @@ from campaign.urls import external_url
 bp = Blueprint("petition", __name__, url_prefix="/petitions")
 
 
-def sign_rate_limit() -> str:
-    """The per-client signing limit, from configuration."""
-    return current_app.config["SIGN_RATE_LIMIT"]
+def sign_gate() -> abuse.Gate:
+    """This request against the per-client signing limits (campaign/abuse.py)."""
+    config = current_app.config
+    return abuse.gate("sign", config["SIGN_RATE_LIMIT"], config["SIGN_HARD_RATE_LIMIT"])
 
 
 def petition_or_404(slug: str) -> services.PublicPetition:
@@ -80,12 +82,26 @@ def show(slug: str):
 
 @bp.post("/<slug>/sign")
 @same_origin_form
-@limiter.limit(sign_rate_limit)
 @validates_text  # the form's own messages, beside what was typed
 def sign(slug: str):
-    """Take a signature; every outcome that stores one looks the same."""
+    """Take a signature; every outcome that stores one looks the same.
+
+    Past the address's limit the form comes back with a proof-of-work
+    challenge (429); a suspect request is kept as fraudulent, answered like
+    any other, or refused when KEEP_OVER_LIMIT_AS_FRAUDULENT is off.
+    """
     petition = ref_or_404(slug)
+    gate = sign_gate()
     form = SignForm()
+    suspect = gate is abuse.Gate.SUSPECT
+    if gate is abuse.Gate.CHALLENGE or (
+        suspect and not current_app.config["KEEP_OVER_LIMIT_AS_FRAUDULENT"]
+    ):
+        panel = petition_panel(petition_or_404(slug), form)
+        challenge = abuse.challenge_json() if not suspect else None
+        return render_template(
+            "petition/show.html", challenge=challenge, over_limit=True, **panel
+        ), 429
     if not form.validate_on_submit():
         panel = petition_panel(petition_or_404(slug), form)
         return render_template("petition/show.html", **panel), 400
@@ -101,6 +117,7 @@ def sign(slug: str):
             public=form.public.data,
             client_ip=request.remote_addr,
             locale=str(get_locale()),
+            suspect=suspect,
         )
     except services.PetitionClosed:
         closed = petition_or_404(slug)  # named in the page's language
