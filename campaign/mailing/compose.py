@@ -20,6 +20,7 @@ from flask_babel import force_locale
 from campaign.config import site_text
 from campaign.localised import ORIGINAL
 from campaign.mailing.links import list_headers, preferences_url, unsubscribe_url
+from campaign.privacy.self_service import subscriber_data_url
 from campaign.text import render_markdown
 
 PLACEHOLDER = "0TOKEN0"  # survives Markdown, Jinja escaping and URL building
@@ -42,6 +43,7 @@ def _render_bodies(subject: str, body_markdown: str, token: str) -> tuple[str, s
         "body_html": render_markdown(body_markdown),
         "unsubscribe_url": unsubscribe_url(token),
         "preferences_url": preferences_url(token),
+        "data_url": subscriber_data_url(token),
         "site_name": site_text("SITE_NAME"),
     }
     return (

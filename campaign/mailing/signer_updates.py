@@ -20,6 +20,7 @@ from campaign.mailing.broadcasts import start
 from campaign.mailing.compose import PLACEHOLDER, BroadcastMessages, BulkMessage
 from campaign.mailing.models import Audience, Broadcast, BroadcastVersion
 from campaign.petition.models import PetitionUpdate
+from campaign.privacy.self_service import update_data_url
 from campaign.text import render_markdown
 from campaign.urls import external_url
 
@@ -73,6 +74,7 @@ def update_bodies(
             "body_html": render_markdown(body_markdown),
             "petition_url": external_url("petition.show", slug=slug),
             "stop_url": stop_url(slug, token),
+            "data_url": update_data_url(token),
             "site_name": site_text("SITE_NAME"),
         }
         return (
