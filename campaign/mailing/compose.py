@@ -24,6 +24,8 @@ from campaign.privacy.self_service import subscriber_data_url
 from campaign.text import render_markdown
 
 PLACEHOLDER = "0TOKEN0"  # survives Markdown, Jinja escaping and URL building
+# A petition update's second per-copy token: the signer's withdraw link.
+WITHDRAW_PLACEHOLDER = "0WITHDRAW0"
 
 
 def render_bodies(
@@ -69,15 +71,19 @@ class EncodedBody:
         """Encode the constant lines; keep the others to fill in per copy."""
         self.segments: list[bytes | str] = []
         for line in text.split("\n"):
-            if PLACEHOLDER in line:
+            if PLACEHOLDER in line or WITHDRAW_PLACEHOLDER in line:
                 self.segments.append(line)
             else:
                 self.segments.append(_qp(line))
 
-    def for_token(self, token: str) -> bytes:
-        """The encoded body with this token filled in."""
+    def for_token(self, token: str, withdraw: str = "") -> bytes:
+        """The encoded body with this token (and withdraw token) filled in."""
         return b"\r\n".join(
-            _qp(segment.replace(PLACEHOLDER, token))
+            _qp(
+                segment.replace(PLACEHOLDER, token).replace(
+                    WITHDRAW_PLACEHOLDER, withdraw
+                )
+            )
             if isinstance(segment, str)
             else segment
             for segment in self.segments
@@ -120,8 +126,9 @@ class BulkMessage:
         """The unsubscribe headers, with the placeholder (list mail's)."""
         return list_headers(PLACEHOLDER)
 
-    def for_recipient(self, email: str, token: str) -> bytes:
-        """This recipient's copy, as the bytes to hand to SMTP."""
+    def for_recipient(self, email: str, token: str, withdraw: str = "") -> bytes:
+        """This recipient's copy, as the bytes to hand to SMTP (``withdraw``:
+        a petition update's withdraw token)."""
         own = (
             f"To: {email}\r\n"
             f"Message-ID: {make_msgid(domain=self.domain)}\r\n"
@@ -138,10 +145,10 @@ class BulkMessage:
                 own,
                 b"\r\n",
                 part % b"plain",
-                self.encoded_text.for_token(token),
+                self.encoded_text.for_token(token, withdraw),
                 b"\r\n",
                 part % b"html",
-                self.encoded_html.for_token(token),
+                self.encoded_html.for_token(token, withdraw),
                 b"\r\n--" + boundary + b"--\r\n",
             )
         )

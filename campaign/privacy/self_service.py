@@ -86,10 +86,20 @@ def _row(salt: str, model, token: str, expires: bool = True):
 # Withdrawing a signature
 
 
+def withdraw_token(signature) -> str:
+    """The token of a withdraw link: names the signature (any row with ``id``
+    and ``canonical_email``) and the address."""
+    return link_token(WITHDRAW_SALT, signature)
+
+
+def withdraw_link(token: str) -> str:
+    """The withdraw page for a token (a bulk copy fills its own in)."""
+    return external_url("self_service.withdraw", token=token)
+
+
 def withdraw_url(signature: Signature) -> str:
     """The link in a signer's emails withdrawing this signature."""
-    token = link_token(WITHDRAW_SALT, signature)
-    return external_url("self_service.withdraw", token=token)
+    return withdraw_link(withdraw_token(signature))
 
 
 def signature_to_withdraw(token: str) -> Signature:
