@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from campaign.pages.views import bp as pages_bp
     from campaign.petition.organiser_views import bp as petition_organiser_bp
     from campaign.petition.views import bp as petition_bp
+    from campaign.privacy.public_views import bp as self_service_bp
     from campaign.privacy.views import bp as privacy_bp
     from campaign.revisions.views import bp as revisions_bp
     from campaign.story.organiser_views import bp as story_organiser_bp
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
         images_bp,
         images_organiser_bp,
         privacy_bp,
+        self_service_bp,
         revisions_bp,
         pages_bp,
     ):

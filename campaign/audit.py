@@ -83,6 +83,8 @@ ACTION_LABELS = {
     "petition-update.email": _l("Emailed a petition update"),
     "erase-supporter": _l("Erased a supporter"),
     "export-supporter": _l("Downloaded a supporter's data"),
+    "self-erase": _l("A supporter erased their own data"),
+    "self-export": _l("A supporter asked for a copy of their data"),
     "print-signatures": _l("Printed the signatures"),
     "pdf-signatures": _l("Made the petition PDF"),
     "export": _l("Exported a table"),

@@ -158,6 +158,8 @@ class Config:
     # Seconds a visitor is told to wait (Retry-After) while the database is down.
     UNAVAILABLE_RETRY_AFTER = 30
     CONFIRM_TOKEN_MAX_AGE = 14 * 24 * 3600
+    # Seconds a withdraw, data-copy or erase link works (7 days).
+    SELF_SERVICE_LINK_MAX_AGE = 7 * 24 * 3600
     # Resend a confirmation or an "already signed" notice at most this often.
     NOTICE_INTERVAL = 600
     # The signer-email outbox (campaign/outbox.py): how often the
@@ -325,6 +327,7 @@ ENV_INTS = [
     "IMAGE_MAX_BYTES",
     "IMAGE_MAX_PIXELS",
     "CONFIRM_TOKEN_MAX_AGE",
+    "SELF_SERVICE_LINK_MAX_AGE",
     "NOTICE_INTERVAL",
     "COUNTER_SHARDS",
     "COUNT_CACHE_SECONDS",

@@ -24,15 +24,25 @@ log = logging.getLogger(__name__)
 LINK = re.compile(r"""https?://[^\s<>"']+""")  # up to a quote or tag too
 
 
-def build_message(to: str, subject: str, template: str, **context) -> Message:
-    """Render ``email/<template>.txt`` and ``.html`` into one message."""
+def build_message(
+    to: str,
+    subject: str,
+    template: str,
+    attachments: tuple[tuple[str, str, bytes], ...] = (),
+    **context,
+) -> Message:
+    """Render ``email/<template>.txt`` and ``.html`` into one message, with
+    any ``attachments`` as (file name, content type, data)."""
     context.setdefault("site_name", site_text("SITE_NAME"))
-    return Message(
+    message = Message(
         subject=subject,
         recipients=[to],
         body=render_template(f"email/{template}.txt", **context),
         html=render_template(f"email/{template}.html", **context),
     )
+    for filename, content_type, data in attachments:
+        message.attach(filename, content_type, data)
+    return message
 
 
 def deliver_to_file(message: Message, data: bytes | None = None) -> Path:

@@ -24,6 +24,7 @@ TASK_MODULES = [
     "campaign.mailing.tasks",
     "campaign.donate.tasks",
     "campaign.retention.tasks",
+    "campaign.privacy.tasks",
 ]
 
 

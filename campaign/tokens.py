@@ -32,12 +32,15 @@ def link_token(salt: str, row) -> str:
     return _serializer(salt).dumps([row.id, _address_tag(row.canonical_email)])
 
 
-def token_payload(salt: str, token: str, expires: bool = True) -> tuple[int, str]:
+def token_payload(
+    salt: str, token: str, expires: bool = True, max_age: str = "CONFIRM_TOKEN_MAX_AGE"
+) -> tuple[int, str]:
     """The row id and address tag a token carries, or InvalidLink/ExpiredLink.
 
-    ``expires=False`` for links that must keep working (a way to stop emails).
+    ``expires=False`` for links that must keep working (a way to stop emails);
+    ``max_age`` names the setting saying how long the others work.
     """
-    max_age = current_app.config["CONFIRM_TOKEN_MAX_AGE"] if expires else None
+    max_age = current_app.config[max_age] if expires else None
     try:
         row_id, tag = _serializer(salt).loads(token, max_age=max_age)
     except SignatureExpired as error:
@@ -54,9 +57,9 @@ def address_matches(canonical_email: str, tag: str) -> bool:
     return hmac.compare_digest(_address_tag(canonical_email), tag)
 
 
-def row_from_token(salt: str, model, token: str, expires: bool = True):
+def row_from_token(salt: str, model, token: str, expires: bool = True, **max_age: str):
     """The ``model`` row a token names, or InvalidLink/ExpiredLink."""
-    row_id, tag = token_payload(salt, token, expires)
+    row_id, tag = token_payload(salt, token, expires, **max_age)
     row = db.session.get(model, row_id)
     if row is None or not address_matches(row.canonical_email, tag):
         raise InvalidLink

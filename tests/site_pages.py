@@ -23,6 +23,7 @@ from campaign.petition.models import (
 )
 from campaign.petition.services import get_petition
 from campaign.petition.tokens import stop_updates_token
+from campaign.privacy import self_service
 from campaign.revisions import record_revision, start_history
 from campaign.story.services import get_story
 from tests.helpers import SLUG, sign, wait_for
@@ -119,11 +120,25 @@ def populate(app, inbox) -> Data:
         signer = db.session.scalar(sa.select(Signature).order_by(Signature.id))
         extra = {
             "stop_token": stop_updates_token(signer),
+            # A signer's own pages, from the links in their emails.
+            "withdraw": link_path(self_service.withdraw_url(signer)),
+            "your_data": link_path(self_service.signer_data_url(signer)),
+            "confirm_copy": link_path(
+                self_service.confirm_url("copy", "signature", signer)
+            ),
+            "confirm_erase": link_path(
+                self_service.confirm_url("erase", "signature", signer)
+            ),
             "update_id": update.id,
             "revision_id": revision.id,
             "pdf_key": pdf_key,
         }
     return Data(broadcast_id, token, secret, extra)
+
+
+def link_path(url: str) -> str:
+    """The path of an emailed link (made outside a request: no language prefix)."""
+    return re.sub(r"^https?://[^/]+", "", url)
 
 
 def public_paths(data: Data) -> dict[str, str]:
@@ -150,6 +165,12 @@ def public_paths(data: Data) -> dict[str, str]:
         "donate-thanks": "/donate/thanks",
         "donate-cancelled": "/donate/cancelled",
         "donate-link-invalid": "/donate/manage/not-a-token",
+        "withdraw": data.extra.get("withdraw", "/your-data/withdraw/x"),
+        "your-data": data.extra.get("your_data", "/your-data/signature/x"),
+        "your-data-list": f"/your-data/list/{data.subscriber_token}",
+        "your-data-confirm-copy": data.extra.get("confirm_copy", "/your-data/x"),
+        "your-data-confirm-erase": data.extra.get("confirm_erase", "/your-data/x"),
+        "your-data-link-invalid": "/your-data/withdraw/not-a-token",
         "accessibility": "/accessibility",
         "privacy": "/privacy",
         "not-found": "/no-such-page",

@@ -658,7 +658,7 @@ def test_without_smtp_each_copy_is_a_file_and_its_links_are_logged(
     assert len(logged) == 2  # one line per copy
     for line in logged:
         links = line.split("links: ")[1].split()
-        assert len(links) == len(set(links)) == 2  # unsubscribe, preferences
+        assert len(links) == len(set(links)) == 3  # unsubscribe, preferences, your data
         assert all(re.fullmatch(r"https?://[\w./:-]+", link) for link in links)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from campaign.permissions import Role
+from campaign.privacy import self_service
 from campaign.urls import prefix_of
 from tests.donate_helpers import stripe_config
 from tests.helpers import SLUG, csrf_token, submit
@@ -57,6 +58,26 @@ def refused_pages(client, q: str) -> dict[str, object]:
             f"{q}/petitions/an-earlier-petition/sign",
             data={"name": "Ada", "email": "ada@example.org", "country": "GB"},
         ),
+    }
+
+
+def self_service_results(client, q: str, data) -> dict[str, object]:
+    """What a supporter's own pages answer (erasing or withdrawing nothing:
+    the "already gone" pages come from a genuine link to a missing row)."""
+    nobody = self_service._Ref(999999, "gone@example.org")
+    with client.application.app_context():
+        gone = self_service.link_token(self_service.WITHDRAW_SALT, nobody)
+        erased = self_service.link_token("privacy-erase-signature", nobody)
+    return {
+        "your-data-check-email": client.post(
+            q + data.extra["your_data"], data={"action": "copy"}
+        ),
+        "your-data-copy-done": client.post(q + data.extra["confirm_copy"]),
+        "withdraw-gone": client.post(f"{q}/your-data/withdraw/{gone}"),
+        "your-data-gone": client.post(
+            f"{q}/your-data/confirm/erase/signature/{erased}"
+        ),
+        "your-data-bad-link-post": client.post(f"{q}/your-data/withdraw/{gone}x"),
     }
 
 
@@ -129,6 +150,8 @@ def test_every_page_is_valid_html(app_factory, inbox, tmp_path):
                 f"{lang}-unsubscribed",
                 visitor.post(f"{q}/unsubscribe/{data.subscriber_token}"),
             )
+            for name, response in self_service_results(visitor, q, data).items():
+                save(folder, f"{lang}-{name}", response)
             save(folder, f"{lang}-login", visitor.get(f"{q}/organiser/login"))
             save(
                 folder,

@@ -325,3 +325,26 @@ def test_erasing_a_signer_keeps_the_count_of_copies_not_the_person(app, editor, 
         [delivery] = db.session.scalars(sa.select(Delivery)).all()
         assert delivery.signature_id is None and delivery.state.value == "sent"
         assert db.session.scalars(sa.select(SignatureConsent)).all() == []
+
+
+def test_an_update_carries_each_signers_own_withdraw_and_data_links(app, editor, inbox):
+    signed(app, inbox, "ada@example.org", wants_updates="y")
+    signed(app, inbox, "bob@example.org", wants_updates="y")
+    inbox.messages.clear()
+    assert email_it(editor, post_update(editor)).status_code == 302
+    links = {}
+    for email in ("ada@example.org", "bob@example.org"):
+        [copy] = inbox.to(email)
+        withdraw = inbox.link(copy, r"/your-data/withdraw/")
+        assert "0WITHDRAW0" not in withdraw and "0TOKEN0" not in withdraw
+        assert withdraw in copy.get_body(("html",)).get_content()
+        data = inbox.link(copy, r"/your-data/updates/")
+        links[email] = withdraw.replace("http://campaign.test", "")
+        page = app.test_client().get(data.replace("http://campaign.test", ""))
+        assert page.status_code == 200 and email not in page.get_data(as_text=True)
+    assert links["ada@example.org"] != links["bob@example.org"]
+    client = app.test_client()
+    assert client.post(links["ada@example.org"]).status_code == 200
+    with app.app_context():
+        left = db.session.scalars(sa.select(Signature.email)).all()
+    assert left == ["bob@example.org"]

@@ -16,9 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from campaign.config import site_text
 from campaign.donate import stripe_api
 from campaign.donate.models import DonationKind
-from campaign.extensions import db
 from campaign.i18n.numbers import format_currency
-from campaign.petition.models import Signature, SignatureState
 from campaign.urls import external_url
 
 # Currencies Stripe takes in whole units (no cents).
@@ -123,16 +121,6 @@ def to_minor(amount: Decimal) -> int:
     return int(minor)
 
 
-def supporter(signature_id: int | None) -> Signature | None:
-    """The confirmed signer who came here from the petition, if any."""
-    if not signature_id:
-        return None
-    signature = db.session.get(Signature, signature_id)
-    if signature is None or signature.state is not SignatureState.VALIDATED:
-        return None
-    return signature
-
-
 def start_checkout(
     amount: Decimal,
     kind: DonationKind,
@@ -140,7 +128,6 @@ def start_checkout(
     email: str | None = None,
     name: str | None = None,
     source: str = "banner",
-    supporter_id: int | None = None,
     client_ip: str | None = None,
 ) -> str:
     """Create a Stripe Checkout Session for a gift; return where to send the donor.
@@ -161,8 +148,6 @@ def start_checkout(
         # subscription's metadata that each invoice carries).
         "locale": str(get_locale()),
     }
-    if supporter(supporter_id):
-        metadata["supporter"] = f"signature:{supporter_id}"
     if name:
         metadata["donor_name"] = name
     params = checkout_params(minor, kind, metadata, email)

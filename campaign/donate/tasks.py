@@ -14,6 +14,7 @@ from campaign.donate.services import manage_url, money
 from campaign.email import build_message
 from campaign.models import now_utc
 from campaign.outbox import Kicker, Outbox, send_due
+from campaign.privacy.self_service import donor_data_url
 from campaign.urls import external_url
 
 RECEIPTS = Outbox(
@@ -56,4 +57,5 @@ def receipt(donation: Donation):
             monthly=monthly,
             manage_url=manage,
             donate_url=external_url("donate.index"),
+            data_url=donor_data_url(donation),
         )

@@ -7,7 +7,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
 )
 
 from campaign import security
@@ -61,10 +60,8 @@ def form_page(form: DonateForm, status: int = 200):
 @public_page(remember=False)  # each view carries its own idempotency key
 def index():
     """Where the support banner leads: choose an amount and how often."""
-    signer = services.supporter(session.get("supporter"))
-    prefill = {"name": signer.name, "email": signer.email} if signer else {}
     source = "petition" if request.args.get("source") == "petition" else "banner"
-    return form_page(donate_form(data={**prefill, "source": source}))
+    return form_page(donate_form(data={"source": source}))
 
 
 @bp.post("/checkout")
@@ -83,7 +80,6 @@ def checkout():
             email=form.email.data or None,
             name=form.name.data or None,
             source=form.source.data,
-            supporter_id=session.get("supporter"),
             client_ip=request.remote_addr,
         )
     except services.NotConfigured:

@@ -20,9 +20,12 @@ from flask_babel import force_locale
 from campaign.config import site_text
 from campaign.localised import ORIGINAL
 from campaign.mailing.links import list_headers, preferences_url, unsubscribe_url
+from campaign.privacy.self_service import subscriber_data_url
 from campaign.text import render_markdown
 
 PLACEHOLDER = "0TOKEN0"  # survives Markdown, Jinja escaping and URL building
+# A petition update's second per-copy token: the signer's withdraw link.
+WITHDRAW_PLACEHOLDER = "0WITHDRAW0"
 
 
 def render_bodies(
@@ -42,6 +45,7 @@ def _render_bodies(subject: str, body_markdown: str, token: str) -> tuple[str, s
         "body_html": render_markdown(body_markdown),
         "unsubscribe_url": unsubscribe_url(token),
         "preferences_url": preferences_url(token),
+        "data_url": subscriber_data_url(token),
         "site_name": site_text("SITE_NAME"),
     }
     return (
@@ -67,15 +71,19 @@ class EncodedBody:
         """Encode the constant lines; keep the others to fill in per copy."""
         self.segments: list[bytes | str] = []
         for line in text.split("\n"):
-            if PLACEHOLDER in line:
+            if PLACEHOLDER in line or WITHDRAW_PLACEHOLDER in line:
                 self.segments.append(line)
             else:
                 self.segments.append(_qp(line))
 
-    def for_token(self, token: str) -> bytes:
-        """The encoded body with this token filled in."""
+    def for_token(self, token: str, withdraw: str = "") -> bytes:
+        """The encoded body with this token (and withdraw token) filled in."""
         return b"\r\n".join(
-            _qp(segment.replace(PLACEHOLDER, token))
+            _qp(
+                segment.replace(PLACEHOLDER, token).replace(
+                    WITHDRAW_PLACEHOLDER, withdraw
+                )
+            )
             if isinstance(segment, str)
             else segment
             for segment in self.segments
@@ -118,8 +126,9 @@ class BulkMessage:
         """The unsubscribe headers, with the placeholder (list mail's)."""
         return list_headers(PLACEHOLDER)
 
-    def for_recipient(self, email: str, token: str) -> bytes:
-        """This recipient's copy, as the bytes to hand to SMTP."""
+    def for_recipient(self, email: str, token: str, withdraw: str = "") -> bytes:
+        """This recipient's copy, as the bytes to hand to SMTP (``withdraw``:
+        a petition update's withdraw token)."""
         own = (
             f"To: {email}\r\n"
             f"Message-ID: {make_msgid(domain=self.domain)}\r\n"
@@ -136,10 +145,10 @@ class BulkMessage:
                 own,
                 b"\r\n",
                 part % b"plain",
-                self.encoded_text.for_token(token),
+                self.encoded_text.for_token(token, withdraw),
                 b"\r\n",
                 part % b"html",
-                self.encoded_html.for_token(token),
+                self.encoded_html.for_token(token, withdraw),
                 b"\r\n--" + boundary + b"--\r\n",
             )
         )

@@ -93,6 +93,7 @@ class Recipient:
     email: str
     token: str
     locale: str = "en"  # which version of the broadcast they get
+    withdraw: str = ""  # a petition update's signer: their withdraw token
 
 
 def claim(broadcast_id: int, limit: int, after: int = 0) -> tuple[str, list[Recipient]]:

@@ -202,7 +202,7 @@ def _send_one(send, message, claim: str, recipient, throttle) -> bool:
         send(
             version.sender,
             recipient.email,
-            version.for_recipient(recipient.email, recipient.token),
+            version.for_recipient(recipient.email, recipient.token, recipient.withdraw),
         )
     except smtplib.SMTPRecipientsRefused as error:
         code, reply = next(iter(error.recipients.values()))

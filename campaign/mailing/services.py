@@ -234,6 +234,13 @@ def record_bounce(email: str, kind: str, organiser=None) -> SuppressionReason | 
     return reason
 
 
+def never_mail(email: str) -> None:
+    """Suppress an address whose owner asked us to forget them (uncommitted):
+    only the keyed hash stays, and list mail never goes to it unless they
+    join again themselves."""
+    _suppress(email, SuppressionReason.UNSUBSCRIBED)
+
+
 def _suppress(email: str, reason: SuppressionReason) -> None:
     """Add the address to the suppression list; a stronger reason wins."""
     row = db.session.get(Suppression, email_key(email))

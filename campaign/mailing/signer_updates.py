@@ -17,9 +17,15 @@ from campaign.config import site_text
 from campaign.extensions import db
 from campaign.localised import ORIGINAL
 from campaign.mailing.broadcasts import start
-from campaign.mailing.compose import PLACEHOLDER, BroadcastMessages, BulkMessage
+from campaign.mailing.compose import (
+    PLACEHOLDER,
+    WITHDRAW_PLACEHOLDER,
+    BroadcastMessages,
+    BulkMessage,
+)
 from campaign.mailing.models import Audience, Broadcast, BroadcastVersion
 from campaign.petition.models import PetitionUpdate
+from campaign.privacy.self_service import update_data_url, withdraw_link
 from campaign.text import render_markdown
 from campaign.urls import external_url
 
@@ -73,6 +79,8 @@ def update_bodies(
             "body_html": render_markdown(body_markdown),
             "petition_url": external_url("petition.show", slug=slug),
             "stop_url": stop_url(slug, token),
+            "data_url": update_data_url(token),
+            "withdraw_url": withdraw_link(WITHDRAW_PLACEHOLDER),
             "site_name": site_text("SITE_NAME"),
         }
         return (

@@ -19,6 +19,7 @@ from campaign.mailing.models import Subscriber, SubscriberNotice
 from campaign.mailing.sender import SmtpUnavailable
 from campaign.mailing.sender import send_broadcast as send_pending
 from campaign.outbox import Kicker, Outbox, send_due
+from campaign.privacy.self_service import subscriber_data_url
 from campaign.tasks import delay
 
 NOTICES = Outbox.of(Subscriber)
@@ -50,6 +51,7 @@ def _message(subscriber: Subscriber):
             f"mailing/{subscriber.notice.value}",
             confirm_url=confirm_url(subscriber),
             preferences_url=preferences_url(subscriber.token),
+            data_url=subscriber_data_url(subscriber.token),
         )
 
 

@@ -19,6 +19,7 @@ from campaign.mailing.models import Delivery, DeliveryState, Suppression
 from campaign.mailing.services import email_key
 from campaign.petition.models import Signature, SignatureState
 from campaign.petition.tokens import stop_updates_token
+from campaign.privacy.self_service import withdraw_token
 
 CHUNK = 500  # addresses per suppression lookup
 
@@ -104,7 +105,12 @@ def signer_recipients(rows: list[tuple[int, int]]) -> dict[int, tuple[str, str, 
     }
     blocked = _suppressed(row.email for row in found.values())
     return {
-        delivery_id: (row.email, stop_updates_token(row), row.locale)
+        delivery_id: (
+            row.email,
+            stop_updates_token(row),
+            row.locale,
+            withdraw_token(row),
+        )
         for delivery_id, signature_id in rows
         if (row := found.get(signature_id)) is not None and row.email not in blocked
     }

@@ -11,6 +11,7 @@ from campaign.petition import delivery, notices
 from campaign.petition.models import Notice, Signature
 from campaign.petition.services import PublicPetition, petition_translation
 from campaign.petition.tokens import confirmation_token
+from campaign.privacy import self_service
 from campaign.text import first_name
 from campaign.urls import external_url
 
@@ -45,6 +46,8 @@ def _message(signature: Signature):
             name=first_name(signature.name),
             petition=PublicPetition.of(petition, translation),
             petition_url=external_url("petition.show", slug=petition.slug),
+            withdraw_url=self_service.withdraw_url(signature),
+            data_url=self_service.signer_data_url(signature),
             confirm_url=external_url(
                 "petition.confirm",
                 slug=petition.slug,

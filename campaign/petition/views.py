@@ -8,7 +8,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -137,7 +136,7 @@ def confirm(slug: str, token: str):
     """Confirm a signature from the emailed link, then thank the signer."""
     petition = ref_or_404(slug)
     try:
-        signature_id = services.confirm_signature(token)
+        services.confirm_signature(token)
     except ExpiredLink:
         return render_template(
             "petition/link_invalid.html", petition=petition, expired=True
@@ -146,8 +145,8 @@ def confirm(slug: str, token: str):
         return render_template(
             "petition/link_invalid.html", petition=petition, expired=False
         ), 404
-    # The donate page may then offer this signer's name and email as a prefill.
-    session["supporter"] = signature_id
+    # Nothing about the signer rides along: anyone holding the link (a
+    # forwarded email, a shared screen) sees only the thank-you page.
     # Redirect so the token leaves the address bar before anyone shares it.
     return redirect(url_for("petition.thanks", slug=slug), 303)
 

@@ -82,13 +82,30 @@ def supporter_record(email: str) -> dict:
     }
 
 
-def erase_supporter(email: str, organiser) -> int:
+def erase_supporter(email: str, organiser, action: str = "erase-supporter") -> int:
     """Delete everything held about a supporter; confirmed signatures stop counting.
 
-    Their donations keep their amounts but lose the name and email.
+    Their donations keep their amounts but lose the name and email. ``action``
+    is what the audit log calls it (the supporter may have asked themselves).
     """
     found = supporter_signatures(email)
     subscribed = erase_subscriber(email)
+    petitions = remove_signatures(found)
+    donations = forget_donor(email)
+    # The log says that an erasure happened, never whose.
+    detail = f"{len(found)} signature(s), {donations} donation record(s)"
+    if subscribed:
+        detail += ", list membership"
+    record(organiser, action, detail, len(found) + donations)
+    db.session.commit()
+    forget_counts(petitions)
+    return len(found)
+
+
+def remove_signatures(found: list[Signature]) -> set[int]:
+    """Delete these signatures and their consents (uncommitted): confirmed
+    ones stop counting at once. Return their petitions' ids, for
+    ``forget_counts`` once the caller has committed."""
     # Update copies keep their counts but lose the link to the person (the
     # foreign key does this on PostgreSQL; SQLite does not enforce it).
     db.session.execute(
@@ -107,16 +124,14 @@ def erase_supporter(email: str, organiser) -> int:
         db.session.execute(
             sa.delete(PetitionPdf).where(PetitionPdf.petition_id.in_(petitions))
         )
-    donations = forget_donor(email)
-    # The log says that an erasure happened, never whose.
-    detail = f"{len(found)} signature(s), {donations} donation record(s)"
-    if subscribed:
-        detail += ", list membership"
-    record(organiser, "erase-supporter", detail, len(found) + donations)
-    db.session.commit()
-    for petition_id in {s.petition_id for s in found}:
+    return petitions
+
+
+def forget_counts(petitions: set[int]) -> None:
+    """After the commit that removed signatures: their petitions' public
+    counts and latest signers are read afresh."""
+    for petition_id in petitions:
         forget_count(petition_id)
-    return len(found)
 
 
 def subscriber_record(email: str) -> dict | None:
