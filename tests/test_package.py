@@ -91,13 +91,25 @@ def environment(venv: Path, database_url: str) -> dict[str, str]:
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("PYTHON", "FLASK_", "VIRTUAL_ENV", "CAMPAIGN_"))
-        and key not in {"DATABASE_URL", "SECRET_KEY", "REDIS_URL", "TEST_DATABASE_URL"}
+        and key
+        not in {
+            "DATABASE_URL",
+            "SECRET_KEY",
+            "ENCRYPTION_KEYS",
+            "HASH_KEY",
+            "CLIENT_KEY_SECRET",
+            "REDIS_URL",
+            "TEST_DATABASE_URL",
+        }
     }
     env = {
         **inherited,
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "CAMPAIGN_ENV": "production",
         "SECRET_KEY": "a-long-random-secret-for-the-packaging-test-only",
+        "ENCRYPTION_KEYS": "cGFja2FnaW5nLXRlc3Qtb25seS1rZXktMzItYnl0ZXM=",
+        "HASH_KEY": "a-hash-key-for-the-packaging-test-only",
+        "CLIENT_KEY_SECRET": "a-client-key-secret-for-the-packaging-test-only",
         "DATABASE_URL": database_url,
         "BASE_URL": "http://127.0.0.1",
         "FLASK_APP": "campaign.wsgi",
