@@ -1,6 +1,5 @@
 """Emailed links: signed, expiring, single-purpose, bound to one address."""
 
-import hashlib
 import hmac
 
 from flask import current_app
@@ -22,14 +21,23 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
-def _address_tag(canonical_email: str) -> str:
-    """A short digest binding a link to the address it was sent to."""
-    return hashlib.sha256(canonical_email.encode()).hexdigest()[:12]
+def address_hash(row) -> str | None:
+    """The keyed hash of a row's address (``email_hash``, or a subscriber's
+    ``email_key``, the same hash); None once the row is anonymised."""
+    value = getattr(row, "email_hash", None)
+    return value if value is not None else getattr(row, "email_key", None)
+
+
+def _address_tag(address_hash: str) -> str:
+    """A short tag binding a link to the address it was sent to: a prefix of
+    the row's keyed hash (HASH_KEY), so a link never carries an unkeyed hash
+    of the address that anyone could compute from a guessed one."""
+    return address_hash[:16]
 
 
 def link_token(salt: str, row) -> str:
     """An unguessable, expiring token naming ``row`` (which has an address)."""
-    return _serializer(salt).dumps([row.id, _address_tag(row.canonical_email)])
+    return _serializer(salt).dumps([row.id, _address_tag(address_hash(row))])
 
 
 def token_payload(
@@ -52,15 +60,18 @@ def token_payload(
     return row_id, tag
 
 
-def address_matches(canonical_email: str, tag: str) -> bool:
-    """Whether a token's tag names this address (the link was sent to it)."""
-    return hmac.compare_digest(_address_tag(canonical_email), tag)
+def address_matches(address_hash: str | None, tag: str) -> bool:
+    """Whether a token's tag names the address of this keyed hash (the link
+    was sent to it); never for an anonymised row."""
+    return address_hash is not None and hmac.compare_digest(
+        _address_tag(address_hash), tag
+    )
 
 
 def row_from_token(salt: str, model, token: str, expires: bool = True, **max_age: str):
     """The ``model`` row a token names, or InvalidLink/ExpiredLink."""
     row_id, tag = token_payload(salt, token, expires, **max_age)
     row = db.session.get(model, row_id)
-    if row is None or not address_matches(row.canonical_email, tag):
+    if row is None or not address_matches(address_hash(row), tag):
         raise InvalidLink
     return row

@@ -56,7 +56,6 @@ def add_subscribers(app, emails) -> None:
             db.session.add(
                 Subscriber(
                     email=email,
-                    canonical_email=email,
                     email_key=services.email_key(email),
                     token=secrets.token_urlsafe(32),
                     state=SubscriberState.SUBSCRIBED,
@@ -778,7 +777,6 @@ def segmented(app):
             db.session.add(
                 Subscriber(
                     email=email,
-                    canonical_email=email,
                     email_key=services.email_key(email),
                     token=secrets.token_urlsafe(32),
                     state=SubscriberState.SUBSCRIBED,

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from campaign.audit import AuditEntry
+from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.petition.exports import Filters, SignatureExport
 from campaign.petition.models import Petition, Signature, SignatureState
@@ -38,7 +39,9 @@ def add_signatures(app, *rows: dict) -> None:
         records = []
         for number, row in enumerate(rows):
             email = row.get("email", f"person{number}@example.org")
-            records.append({**base, "email": email, "canonical_email": email, **row})
+            records.append(
+                {**base, "email": email, "email_hash": email_hash(email), **row}
+            )
         db.session.execute(sa.insert(Signature), records)
         db.session.commit()
 

@@ -11,6 +11,7 @@ from kombu.exceptions import OperationalError as QueueUnavailable
 from pypdf import PdfReader
 
 from campaign.audit import AuditEntry
+from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.models import now_utc
 from campaign.organiser.services import find_organiser
@@ -277,7 +278,7 @@ def many_signers(app, count: int) -> list[str]:
                     "petition_id": petition.id,
                     "name": name,
                     "email": f"s{i}@example.org",
-                    "canonical_email": f"s{i}@example.org",
+                    "email_hash": email_hash(f"s{i}@example.org"),
                     "country": "GB",
                     "public": True,
                     "state": SignatureState.VALIDATED,

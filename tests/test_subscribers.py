@@ -29,7 +29,6 @@ def add(app, email, state=SubscriberState.SUBSCRIBED, source="join", **fields):
         db.session.add(
             Subscriber(
                 email=email,
-                canonical_email=email.lower(),
                 email_key=services.email_key(email),
                 token=secrets.token_urlsafe(32),
                 state=state,
@@ -387,7 +386,6 @@ def test_a_whole_address_is_searched_in_its_canonical_form(app, staff):
         db.session.add(
             Subscriber(
                 email="Ada.Lovelace@gmail.com",
-                canonical_email="adalovelace@gmail.com",
                 email_key=services.email_key("adalovelace@gmail.com"),
                 token=secrets.token_urlsafe(32),
                 state=SubscriberState.SUBSCRIBED,

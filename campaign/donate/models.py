@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
+from campaign.encryption import Encrypted
 from campaign.extensions import db
 from campaign.models import TimestampMixin, UTCDateTime, now_utc
 from campaign.petition.models import enum_column
@@ -105,9 +106,11 @@ class Donation(TimestampMixin, db.Model):
     amount: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(sa.String(3), default="usd")
     refunded_amount: Mapped[int] = mapped_column(default=0)
-    # Only what Stripe returns about the donor: personal data, erasable.
-    email: Mapped[str | None] = mapped_column(sa.String(320), index=True)
-    name: Mapped[str | None] = mapped_column(sa.String(255))
+    # Only what Stripe returns about the donor: personal data, erasable,
+    # encrypted at rest; found by the keyed hash of the address.
+    email: Mapped[str | None] = mapped_column(Encrypted("donation.email"))
+    name: Mapped[str | None] = mapped_column(Encrypted("donation.name"))
+    email_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # Whichever Stripe ids an event carries find the row (upsert by any of them).
     checkout_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
@@ -146,8 +149,9 @@ class MonthlyGift(TimestampMixin, db.Model):
     )
     amount: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(sa.String(3), default="usd")
-    email: Mapped[str | None] = mapped_column(sa.String(320), index=True)
-    name: Mapped[str | None] = mapped_column(sa.String(255))
+    email: Mapped[str | None] = mapped_column(Encrypted("monthly_gift.email"))
+    name: Mapped[str | None] = mapped_column(Encrypted("monthly_gift.name"))
+    email_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def cancel(self) -> None:

@@ -23,6 +23,7 @@ from campaign.donate.models import (
     StripeEvent,
 )
 from campaign.donate.tasks import kick_receipts
+from campaign.encryption import email_hash
 from campaign.errors import database_unavailable
 from campaign.extensions import db
 from campaign.models import now_utc
@@ -163,6 +164,8 @@ def fill(row, **values) -> None:
             setattr(
                 row, name, value.lower() if name in ("email", "currency") else value
             )
+            if name == "email":  # the donor is found by this, never by the address
+                row.email_hash = email_hash(value)
 
 
 def record_payment(donation: Donation, state: DonationState, at: datetime) -> None:

@@ -109,7 +109,7 @@ def audience_filter(audience: Audience, petition_id: int | None) -> list:
         conditions.append(
             sa.exists().where(
                 Signature.petition_id == petition_id,
-                Signature.canonical_email == Subscriber.canonical_email,
+                Signature.email_hash == Subscriber.email_key,
                 Signature.state == SignatureState.VALIDATED,
                 Signature.join_list.is_(True),
             )
@@ -151,22 +151,20 @@ def delete_draft(broadcast: Broadcast, organiser) -> None:
 
 def failures(broadcast_id: int, limit: int = 200) -> list[tuple[str | None, str]]:
     """The copies refused for good: (address, or None if erased; the error)."""
-    return list(
-        db.session.execute(
-            sa.select(
-                sa.func.coalesce(Subscriber.email, Signature.email), Delivery.error
-            )
-            .select_from(Delivery)
-            .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .outerjoin(Signature, Signature.id == Delivery.signature_id)
-            .where(
-                Delivery.broadcast_id == broadcast_id,
-                Delivery.state == DeliveryState.FAILED,
-            )
-            .order_by(Delivery.id)
-            .limit(limit)
-        ).all()
+    # Two columns, not SQL's COALESCE: each decrypts under its own purpose.
+    rows = db.session.execute(
+        sa.select(Subscriber.email, Signature.email, Delivery.error)
+        .select_from(Delivery)
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .outerjoin(Signature, Signature.id == Delivery.signature_id)
+        .where(
+            Delivery.broadcast_id == broadcast_id,
+            Delivery.state == DeliveryState.FAILED,
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
     )
+    return [(listed or signed, error) for listed, signed, error in rows]
 
 
 def schedule(broadcast: Broadcast, send_at: datetime, organiser) -> None:

@@ -277,10 +277,15 @@ class SubscriberFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a search: it changes nothing
 
+    # Addresses are stored encrypted: only a whole one can be found.
     search = SearchField(
-        _l("Email starts with"),
+        _l("Email"),
         filters=[strip],
-        validators=[at_most(320)],
+        validators=[Optional(), at_most(320), valid_email],
+        description=_l(
+            "Addresses are stored encrypted: search for a whole email address"
+            " (the start of one no longer finds anything)."
+        ),
         render_kw={"maxlength": 320, "autocomplete": "off"},
     )
     state = AnySelectField(_l("State"), choices=[], invalid_choice_message=BAD_CHOICE)

@@ -28,9 +28,8 @@ from campaign.mailing.models import (
     Subscriber,
     SubscriberNotice,
     SubscriberState,
-    Suppression,
 )
-from campaign.mailing.services import email_key
+from campaign.mailing.services import email_key, suppressed_addresses
 from campaign.models import insert_for, now_utc
 from campaign.text import canonical_email, visible
 
@@ -125,27 +124,19 @@ def check(number: int, values: dict) -> Row | str:
 
 
 def _known(rows: list[Row]) -> tuple[set[str], set[str]]:
-    """Which rows' canonical addresses are on the list, and which keys suppressed."""
-    on_list, suppressed = set(), set()
+    """Which rows' address hashes are on the list, and which addresses are
+    suppressed (under their hash or a pre-0021 key)."""
+    on_list = set()
     for start in range(0, len(rows), LOOKUP_BATCH):
         batch = rows[start : start + LOOKUP_BATCH]
         on_list.update(
             db.session.scalars(
-                sa.select(Subscriber.canonical_email).where(
-                    Subscriber.canonical_email.in_(
-                        [canonical_email(row.email) for row in batch]
-                    )
+                sa.select(Subscriber.email_key).where(
+                    Subscriber.email_key.in_([email_key(row.email) for row in batch])
                 )
             )
         )
-        suppressed.update(
-            db.session.scalars(
-                sa.select(Suppression.email_key).where(
-                    Suppression.email_key.in_([email_key(row.email) for row in batch])
-                )
-            )
-        )
-    return on_list, suppressed
+    return on_list, suppressed_addresses(row.email for row in rows)
 
 
 def accepted_rows(data: bytes) -> tuple[list[Row], list[tuple[int, str]]]:
@@ -168,9 +159,9 @@ def accepted_rows(data: bytes) -> tuple[list[Row], list[tuple[int, str]]]:
     on_list, suppressed = _known(fresh)
     rows = []
     for row in fresh:
-        if email_key(row.email) in suppressed:
+        if row.email in suppressed:
             refused.append((row.number, str(SUPPRESSED)))
-        elif canonical_email(row.email) in on_list:
+        elif email_key(row.email) in on_list:
             refused.append((row.number, str(ON_THE_LIST)))
         else:
             rows.append(row)
@@ -191,10 +182,9 @@ def import_subscribers(
     for row in rows:
         # Nothing doubles if the same address joins in between (ON CONFLICT).
         subscriber_id = db.session.scalar(
-            insert.on_conflict_do_nothing(index_elements=["canonical_email"])
+            insert.on_conflict_do_nothing(index_elements=["email_key"])
             .values(
                 email=row.email,
-                canonical_email=canonical_email(row.email),
                 name=row.name,
                 country=row.country,
                 locale=row.locale,

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campaign.encryption import Encrypted
 from campaign.extensions import db
 from campaign.models import TimestampMixin, UTCDateTime, enum_column, now_utc
 from campaign.outbox import OutboxMixin
@@ -53,9 +54,9 @@ class Subscriber(OutboxMixin, TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(320))
-    canonical_email: Mapped[str] = mapped_column(sa.String(320), unique=True)
-    name: Mapped[str | None] = mapped_column(sa.String(255))
+    # Personal data, encrypted at rest (campaign/encryption.py).
+    email: Mapped[str] = mapped_column(Encrypted("subscriber.email"))
+    name: Mapped[str | None] = mapped_column(Encrypted("subscriber.name"))
     country: Mapped[str | None] = mapped_column(sa.String(2), index=True)
     state: Mapped[SubscriberState] = mapped_column(
         enum_column(SubscriberState), default=SubscriberState.PENDING, index=True
@@ -65,8 +66,9 @@ class Subscriber(OutboxMixin, TimestampMixin, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(16), default="en", index=True)
     # The secret in every unsubscribe and preferences link (never expires).
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    # The keyed hash the suppression list uses (campaign/mailing/services.py).
-    email_key: Mapped[str] = mapped_column(sa.String(64), index=True)
+    # email_hash(email): one row per address, and the same hash as
+    # Signature.email_hash and Suppression.email_key, so joins are by hash.
+    email_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
     soft_bounces: Mapped[int] = mapped_column(default=0)
     notice: Mapped[SubscriberNotice | None] = mapped_column(
         enum_column(SubscriberNotice)
@@ -110,6 +112,9 @@ class Suppression(db.Model):
     """An address list mail never goes to, kept as a keyed hash only.
 
     Keeping no readable address means an erased supporter stays unmailed.
+    ``email_key`` is ``email_hash(email)``; rows from before migration 0021
+    whose address was already erased keep their old SECRET_KEY hash, which
+    ``campaign.mailing.services.legacy_suppression_key`` still matches.
     """
 
     __tablename__ = "suppression"

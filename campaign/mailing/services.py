@@ -7,12 +7,14 @@ sent by the worker after that commit (campaign/outbox.py).
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from campaign.audit import record
+from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.mailing.links import CONFIRM_SALT
 from campaign.mailing.models import (
@@ -31,16 +33,61 @@ from campaign.tokens import row_from_token
 LIFTED_BY_OPT_IN = {SuppressionReason.UNSUBSCRIBED}
 
 
+CHUNK = 500  # addresses per suppression lookup
+
+
 def email_key(email: str) -> str:
-    """A keyed hash of an address: how the suppression list knows it."""
+    """A keyed hash of an address: how the list, the signatures and the
+    suppression list know it (``email_hash``, under HASH_KEY)."""
+    return email_hash(email)
+
+
+def legacy_suppression_key(email: str) -> str:
+    """The suppression hash from before migration 0021 (HMAC under SECRET_KEY).
+
+    The migration re-keyed every row whose address it still had; a row it
+    could not (the person was erased) keeps this key, and every suppression
+    check also looks for it, so an erased supporter is still never mailed.
+    """
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, canonical_email(email).encode(), hashlib.sha256).hexdigest()
 
 
+def _suppression_rows(email: str) -> list[Suppression]:
+    """The suppression rows of an address: under its hash or its legacy key."""
+    keys = (email_key(email), legacy_suppression_key(email))
+    return list(
+        db.session.scalars(
+            sa.select(Suppression).where(Suppression.email_key.in_(keys))
+        )
+    )
+
+
 def suppression_reason(email: str) -> SuppressionReason | None:
-    """Why this address must not be mailed, or None."""
-    row = db.session.get(Suppression, email_key(email))
-    return row.reason if row else None
+    """Why this address must not be mailed, or None (the strongest reason)."""
+    reasons = [row.reason for row in _suppression_rows(email)]
+    for reason in reasons:
+        if reason not in LIFTED_BY_OPT_IN:
+            return reason
+    return reasons[0] if reasons else None
+
+
+def suppressed_addresses(emails: Iterable[str]) -> set[str]:
+    """Which of these addresses the suppression list holds (either key)."""
+    by_key = {}
+    for email in emails:
+        by_key[email_key(email)] = email
+        by_key[legacy_suppression_key(email)] = email
+    keys = list(by_key)
+    found = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        found.update(
+            db.session.scalars(
+                sa.select(Suppression.email_key).where(Suppression.email_key.in_(chunk))
+            )
+        )
+    return {by_key[key] for key in found}
 
 
 def _may_opt_in(email: str) -> bool:
@@ -51,9 +98,7 @@ def _may_opt_in(email: str) -> bool:
 def get_subscriber(email: str) -> Subscriber | None:
     """The subscriber with this address (in any state), or None."""
     return db.session.scalar(
-        sa.select(Subscriber).where(
-            Subscriber.canonical_email == canonical_email(email)
-        )
+        sa.select(Subscriber).where(Subscriber.email_key == email_key(email))
     )
 
 
@@ -66,30 +111,27 @@ def subscriber_by_token(token: str) -> Subscriber | None:
 
 def _find_or_create(email: str, name, country, locale: str) -> Subscriber:
     """The subscriber row for this address, made pending if new (race-safe)."""
-    canonical = canonical_email(email)
+    key = email_key(email)
     now = now_utc()
     table = Subscriber.__table__
     db.session.execute(
         insert_for(table, db.engine.dialect.name)
-        .on_conflict_do_nothing(index_elements=["canonical_email"])
+        .on_conflict_do_nothing(index_elements=["email_key"])
         .values(
             email=email,
-            canonical_email=canonical,
             name=name or None,
             country=country or None,
             locale=locale,
             state=SubscriberState.PENDING,
             token=secrets.token_urlsafe(32),
-            email_key=email_key(email),
+            email_key=key,
             soft_bounces=0,
             created_at=now,
             updated_at=now,
         )
     )
     return db.session.scalar(
-        sa.select(Subscriber)
-        .where(Subscriber.canonical_email == canonical)
-        .with_for_update()
+        sa.select(Subscriber).where(Subscriber.email_key == key).with_for_update()
     )
 
 
@@ -243,18 +285,19 @@ def never_mail(email: str) -> None:
 
 def _suppress(email: str, reason: SuppressionReason) -> None:
     """Add the address to the suppression list; a stronger reason wins."""
-    row = db.session.get(Suppression, email_key(email))
-    if row is None:
+    rows = _suppression_rows(email)
+    if not rows:
         db.session.add(Suppression(email_key=email_key(email), reason=reason))
-    elif row.reason is SuppressionReason.UNSUBSCRIBED:
-        row.reason = reason
+    for row in rows:
+        if row.reason is SuppressionReason.UNSUBSCRIBED:
+            row.reason = reason
 
 
 def _lift_suppression(email: str) -> None:
     """Forget an unsubscribe the supporter has just taken back."""
-    row = db.session.get(Suppression, email_key(email))
-    if row is not None and row.reason in LIFTED_BY_OPT_IN:
-        db.session.delete(row)
+    for row in _suppression_rows(email):
+        if row.reason in LIFTED_BY_OPT_IN:
+            db.session.delete(row)
 
 
 def list_counts() -> dict[str, int]:

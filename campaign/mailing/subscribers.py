@@ -5,17 +5,16 @@ country, consent source, petition signed); the subscribers page, its export
 and the broadcasts' audiences (mailing/broadcasts.py) all use it.
 """
 
-import sys
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from campaign.csvstream import CsvExport, describe, export_cells, literal
+from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.mailing.models import Consent, Subscriber, SubscriberState
 from campaign.petition.models import Signature, SignatureState
-from campaign.text import canonical_email
 
 PAGE_SIZE = 50
 
@@ -24,7 +23,7 @@ PAGE_SIZE = 50
 class Filters:
     """Which subscribers a page or an export shows (None or "": any)."""
 
-    search: str = ""  # the start of the canonical email
+    search: str = ""  # a whole address (found by its keyed hash)
     state: SubscriberState | None = None
     source: str | None = None
     locale: str | None = None
@@ -60,32 +59,24 @@ def segment_conditions(
         found.append(
             sa.exists().where(
                 Signature.petition_id == petition_id,
-                Signature.canonical_email == Subscriber.canonical_email,
+                Signature.email_hash == Subscriber.email_key,
                 Signature.state == SignatureState.VALIDATED,
             )
         )
     return found
 
 
-def search_term(text: str) -> str:
-    """What the search matches the start of: the canonical form of a whole
-    address, else the lower-cased text."""
-    text = text.strip().lower()
-    return canonical_email(text) if "@" in text.strip("@") else text
+def search_condition(text: str):
+    """The subscriber with this whole address, in any of its forms.
 
-
-def starts_with(column, prefix: str) -> list:
-    """``column`` starts with ``prefix``, as a range the column's index serves.
-
-    A range (not LIKE, whose index use depends on collation and settings)
-    reads only the matching stretch of the unique index on canonical_email;
-    canonical addresses are lower-case, compared byte by byte (SQLite) or in
-    the database's collation (PostgreSQL: C.UTF-8 here, codepoint order).
+    Addresses are stored encrypted, so only an exact address can be found
+    (by its keyed hash, ``email_key``); a part of one matches nothing (the
+    form refuses it before it gets here).
     """
-    last = ord(prefix[-1])
-    if last == sys.maxunicode:  # nothing sorts after it: no upper bound
-        return [column >= prefix]
-    return [column >= prefix, column < prefix[:-1] + chr(last + 1)]
+    text = text.strip()
+    if "@" not in text.strip("@"):
+        return sa.false()
+    return Subscriber.email_key == email_hash(text)
 
 
 def conditions(filters: Filters, with_state: bool = True) -> list:
@@ -94,7 +85,7 @@ def conditions(filters: Filters, with_state: bool = True) -> list:
         filters.locale, filters.country, filters.source, filters.petition_id
     )
     if filters.search:
-        found += starts_with(Subscriber.canonical_email, search_term(filters.search))
+        found.append(search_condition(filters.search))
     if with_state and filters.state:
         found.append(Subscriber.state == filters.state)
     return found

@@ -5,23 +5,20 @@ progress" and have not stopped it, less any address on the suppression list.
 They need not be list subscribers, so their ledger rows name the signature
 (``Delivery.signature_id``, unique per broadcast like ``subscriber_id``) and
 their copies carry a link stopping that petition's updates only. The
-suppression list holds keyed hashes, so it is checked in Python, a chunk of
-addresses per query: when the ledger is made and again when a batch is
-claimed (an address may be suppressed in between).
+suppression list is checked in Python (it may still hold a pre-0021 key of an
+erased address, which only the address makes), a chunk per query: when the
+ledger is made and again when a batch is claimed (an address may be
+suppressed in between).
 """
-
-from collections.abc import Iterable
 
 import sqlalchemy as sa
 
 from campaign.extensions import db
-from campaign.mailing.models import Delivery, DeliveryState, Suppression
-from campaign.mailing.services import email_key
+from campaign.mailing.models import Delivery, DeliveryState
+from campaign.mailing.services import suppressed_addresses
 from campaign.petition.models import Signature, SignatureState
 from campaign.petition.tokens import stop_updates_token
 from campaign.privacy.self_service import withdraw_token
-
-CHUNK = 500  # addresses per suppression lookup
 
 
 def wanting(petition_id: int | None = None) -> list:
@@ -35,21 +32,6 @@ def wanting(petition_id: int | None = None) -> list:
     return conditions
 
 
-def _suppressed(emails: Iterable[str]) -> set[str]:
-    """Which of these addresses the suppression list holds."""
-    by_key = {email_key(email): email for email in emails}
-    keys = list(by_key)
-    found = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        found.update(
-            db.session.scalars(
-                sa.select(Suppression.email_key).where(Suppression.email_key.in_(chunk))
-            )
-        )
-    return {by_key[key] for key in found}
-
-
 def _signers(petition_id: int) -> list[int]:
     """The ids of the signatures a petition's update goes to now, in id order."""
     rows = db.session.execute(
@@ -57,7 +39,7 @@ def _signers(petition_id: int) -> list[int]:
         .where(*wanting(petition_id))
         .order_by(Signature.id)
     ).all()
-    blocked = _suppressed(row.email for row in rows)
+    blocked = suppressed_addresses(row.email for row in rows)
     return [row.id for row in rows if row.email not in blocked]
 
 
@@ -98,12 +80,12 @@ def signer_recipients(rows: list[tuple[int, int]]) -> dict[int, tuple[str, str, 
             sa.select(
                 Signature.id,
                 Signature.email,
-                Signature.canonical_email,
+                Signature.email_hash,
                 Signature.locale,
             ).where(Signature.id.in_([s for _, s in rows]), *wanting())
         )
     }
-    blocked = _suppressed(row.email for row in found.values())
+    blocked = suppressed_addresses(row.email for row in found.values())
     return {
         delivery_id: (
             row.email,

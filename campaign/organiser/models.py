@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campaign.encryption import Encrypted
 from campaign.extensions import db
 from campaign.models import TimestampMixin, UTCDateTime, enum_column, now_utc
 from campaign.permissions import Role
@@ -24,8 +25,8 @@ class Organiser(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The TOTP secret (base32), set when enrolment starts; two_factor_on once a
-    # code has confirmed it. Stored as is for now: issue 14 encrypts it at rest.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # code has confirmed it. Encrypted at rest (campaign/encryption.py).
+    totp_secret: Mapped[str | None] = mapped_column(Encrypted("organiser.totp_secret"))
     two_factor_on: Mapped[bool] = mapped_column(default=False)
     # The time step of the last code accepted: a code is never taken twice.
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)

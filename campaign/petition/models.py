@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campaign.encryption import Encrypted
 from campaign.extensions import db
 from campaign.models import TimestampMixin, UTCDateTime, enum_column, now_utc
 from campaign.outbox import OutboxMixin
@@ -139,8 +140,9 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
 
     __tablename__ = "signature"
     __table_args__ = (
-        # One signature per person per petition, whatever the race.
-        sa.UniqueConstraint("petition_id", "canonical_email"),
+        # One signature per person per petition, whatever the race (NULL
+        # once anonymised, and NULLs never collide).
+        sa.UniqueConstraint("petition_id", "email_hash"),
         # The latest public signers, read on every petition page.
         sa.Index("ix_signature_public_latest", "petition_id", "state", "validated_at"),
         # A petition's signatures in a time window: charts, trending addresses.
@@ -156,11 +158,15 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(sa.ForeignKey("petition.id"))
-    name: Mapped[str] = mapped_column(sa.String(255))
-    email: Mapped[str] = mapped_column(sa.String(320))
-    canonical_email: Mapped[str] = mapped_column(sa.String(320))
+    # Personal data, encrypted at rest (campaign/encryption.py).
+    name: Mapped[str] = mapped_column(Encrypted("signature.name"))
+    email: Mapped[str] = mapped_column(Encrypted("signature.email"))
+    # The keyed hash of the canonical address: how a signer is found.
+    email_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # The keyed hash of the address's domain (the moderation filter).
+    domain_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     country: Mapped[str] = mapped_column(sa.String(2))
-    comment: Mapped[str | None] = mapped_column(sa.Text)
+    comment: Mapped[str | None] = mapped_column(Encrypted("signature.comment"))
     join_list: Mapped[bool] = mapped_column(default=False)
     # Asked for this petition's updates (the box with UPDATES_WORDING), and
     # not since stopped them with the link in one.

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from campaign.audit import record
 from campaign.csvstream import describe
+from campaign.encryption import domain_hash
 from campaign.extensions import db
 from campaign.models import now_utc
 from campaign.petition.exports import signed_between
@@ -52,8 +53,8 @@ class Selection:
         if self.signature_id:
             found.append(Signature.id == self.signature_id)
         if self.email_domain:
-            domain = self.email_domain.strip().lower().lstrip("@")
-            found.append(Signature.canonical_email.like(f"%@{domain}"))
+            # Addresses are encrypted: the domain is found by its keyed hash.
+            found.append(Signature.domain_key == domain_hash(self.email_domain))
         found += signed_between(self.since, self.until)
         if self.ip_key:
             found.append(Signature.ip_key == self.ip_key)
@@ -263,8 +264,9 @@ def _shown_comment() -> list:
         Signature.state == SignatureState.VALIDATED,
         Signature.public.is_(True),
         Signature.name_hidden.is_(False),
+        # Never "": signing stores no comment as NULL (and, encrypted, a
+        # comparison with "" could not work anyway).
         Signature.comment.is_not(None),
-        Signature.comment != "",
     ]
 
 
@@ -285,7 +287,6 @@ LISTS = {
     "hidden-comments": lambda: [
         Signature.comment_hidden.is_(True),
         Signature.comment.is_not(None),
-        Signature.comment != "",
     ],
     "hidden-names": lambda: [Signature.name_hidden.is_(True)],
 }

@@ -16,7 +16,7 @@ from flask_babel import force_locale
 from campaign import slugs
 from campaign.audit import record
 from campaign.caching import remember
-from campaign.encryption import domain_hash
+from campaign.encryption import domain_hash, email_hash
 from campaign.extensions import cache, db
 from campaign.http_cache import pages_changed
 from campaign.localised import ORIGINAL, page_locale
@@ -39,7 +39,7 @@ from campaign.petition.signals import signer_joined_list
 from campaign.petition.tokens import InvalidLink, address_matches, signature_link
 from campaign.privacy.client_keys import client_key
 from campaign.revisions import record_revision, start_history
-from campaign.text import canonical_email, first_name, render_markdown, shorten
+from campaign.text import first_name, render_markdown, shorten
 
 # The most of a comment the petition page shows (comments may hold 500).
 COMMENT_SHOWN = 280
@@ -153,7 +153,7 @@ def _insert_signature(dialect_name: str):
     table = Signature.__table__
     return (
         insert_for(table, dialect_name)
-        .on_conflict_do_nothing(index_elements=["petition_id", "canonical_email"])
+        .on_conflict_do_nothing(index_elements=["petition_id", "email_hash"])
         .returning(table.c.id)
     )
 
@@ -184,7 +184,7 @@ def sign_petition(
     """
     if not petition.is_open:
         raise PetitionClosed
-    canonical = canonical_email(email)
+    address = email_hash(email)
     now = now_utc()
     # Straight to the connection: a Core statement needs no ORM machinery.
     inserted = (
@@ -195,7 +195,8 @@ def sign_petition(
                 "petition_id": petition.id,
                 "name": name,
                 "email": email,
-                "canonical_email": canonical,
+                "email_hash": address,
+                "domain_key": domain_hash(email),
                 "country": country,
                 "comment": comment or None,
                 "join_list": join_list,
@@ -206,7 +207,6 @@ def sign_petition(
                 if suspect
                 else SignatureState.PENDING,
                 "ip_key": client_key(client_ip),
-                "domain_key": domain_hash(email),
                 "notified_at": None if suspect else now,
                 "notice": None if suspect else Notice.CONFIRM,
                 "created_at": now,
@@ -220,7 +220,7 @@ def sign_petition(
     if suspect:
         due = False
     else:
-        due = inserted is not None or _repeat_notice_due(petition, canonical, now)
+        due = inserted is not None or _repeat_notice_due(petition, address, now)
     db.session.commit()
     if due:
         # Imported here, not at the top: the task module pulls in Celery,
@@ -252,7 +252,7 @@ def _record_consents(signature_id, locale, now, join_list, wants_updates) -> Non
         db.session.execute(sa.insert(SignatureConsent), rows)
 
 
-def _repeat_notice_due(petition, canonical: str, now) -> bool:
+def _repeat_notice_due(petition, address: str, now) -> bool:
     """For a repeat attempt, make the right email due (if any), atomically.
 
     Still pending: the link again. Confirmed: an "already signed" notice.
@@ -264,7 +264,7 @@ def _repeat_notice_due(petition, canonical: str, now) -> bool:
         sa.update(Signature)
         .where(
             Signature.petition_id == petition.id,
-            Signature.canonical_email == canonical,
+            Signature.email_hash == address,
             Signature.state.in_([SignatureState.PENDING, SignatureState.VALIDATED]),
             sa.or_(
                 Signature.notified_at.is_(None), Signature.notified_at < now - interval
@@ -296,7 +296,7 @@ def _validate_pending(dialect_name: str):
             table.c.state == SignatureState.PENDING,
         )
         .values(state=SignatureState.VALIDATED, validated_at=now, updated_at=now)
-        .returning(table.c.petition_id, table.c.canonical_email, table.c.join_list)
+        .returning(table.c.petition_id, table.c.email_hash, table.c.join_list)
     )
 
 
@@ -319,7 +319,7 @@ def confirm_signature(token: str) -> int:
     if moved is None:  # already confirmed, removed, or never ours
         _check_confirmed_link(signature_id, tag)
         return signature_id
-    if not address_matches(moved.canonical_email, tag):
+    if not address_matches(moved.email_hash, tag):
         db.session.rollback()
         raise InvalidLink
     add_to_count(moved.petition_id, 1)
@@ -333,11 +333,11 @@ def confirm_signature(token: str) -> int:
 
 def _check_confirmed_link(signature_id: int, tag: str) -> None:
     """A link that moved nothing: fine if its signature exists, else InvalidLink."""
-    email = db.session.scalar(
-        sa.select(Signature.canonical_email).where(Signature.id == signature_id)
+    address = db.session.scalar(
+        sa.select(Signature.email_hash).where(Signature.id == signature_id)
     )
     db.session.rollback()  # end the read's transaction, as a commit would
-    if email is None or not address_matches(email, tag):
+    if not address_matches(address, tag):
         raise InvalidLink
 
 
@@ -485,11 +485,13 @@ def latest_public_signers(petition, limit: int = 8) -> list[PublicSigner]:
 
 def _latest_public_signers(petition, limit: int) -> list[PublicSigner]:
     """The latest public signers, read from the database."""
-    comment = sa.case(
-        (Signature.comment_hidden.is_(True), None), else_=Signature.comment
-    )
     rows = db.session.execute(
-        sa.select(Signature.name, Signature.country, comment)
+        sa.select(
+            Signature.name,
+            Signature.country,
+            Signature.comment,
+            Signature.comment_hidden,
+        )
         .where(
             Signature.petition_id == petition.id,
             Signature.state == SignatureState.VALIDATED,
@@ -499,9 +501,15 @@ def _latest_public_signers(petition, limit: int) -> list[PublicSigner]:
         .order_by(Signature.validated_at.desc())
         .limit(limit)
     )
+    # The comment is blanked here, not in SQL: a CASE over an encrypted column
+    # would come back as ciphertext.
     return [
-        PublicSigner(first_name(name), country, shorten(comment, COMMENT_SHOWN))
-        for name, country, comment in rows
+        PublicSigner(
+            first_name(name),
+            country,
+            None if hidden else shorten(comment, COMMENT_SHOWN),
+        )
+        for name, country, comment, hidden in rows
         if name  # an anonymised signer (campaign/retention/) has no name to show
     ]
 

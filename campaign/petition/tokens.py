@@ -42,7 +42,7 @@ def signature_link(token: str) -> tuple[int, str]:
 
 def stop_updates_token(signature) -> str:
     """The token in a petition update's stop link: names the signature (any
-    row with ``id`` and ``canonical_email``) and never expires."""
+    row with ``id`` and ``email_hash``) and never expires."""
     return link_token(STOP_SALT, signature)
 
 

@@ -34,10 +34,10 @@ from campaign.privacy.services import (
     remove_signatures,
     supporter_record,
 )
-from campaign.text import canonical_email
 from campaign.tokens import (
     ExpiredLink,
     InvalidLink,
+    address_hash,
     address_matches,
     link_token,
     token_payload,
@@ -61,14 +61,13 @@ class _Ref(NamedTuple):
     """What campaign/tokens.py binds a link to: a row id and its address."""
 
     id: int
-    canonical_email: str
+    email_hash: str | None
 
 
 def _address(row) -> str | None:
-    """The canonical address a row holds (a forgotten donor's: None)."""
-    if isinstance(row, Donation):
-        return canonical_email(row.email) if row.email else None
-    return row.canonical_email
+    """The keyed hash of the address a row holds (a forgotten donor's or an
+    anonymised signer's: None)."""
+    return address_hash(row)
 
 
 def _row(salt: str, model, token: str, expires: bool = True):
@@ -88,7 +87,7 @@ def _row(salt: str, model, token: str, expires: bool = True):
 
 def withdraw_token(signature) -> str:
     """The token of a withdraw link: names the signature (any row with ``id``
-    and ``canonical_email``) and the address."""
+    and ``email_hash``) and the address."""
     return link_token(WITHDRAW_SALT, signature)
 
 

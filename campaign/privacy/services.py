@@ -20,12 +20,12 @@ import sqlalchemy as sa
 
 from campaign.audit import record
 from campaign.donate.models import Donation, MonthlyGift
+from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.mailing.models import Delivery
 from campaign.mailing.services import get_subscriber, suppression_reason
 from campaign.petition.models import PetitionPdf, Signature, SignatureState
 from campaign.petition.services import add_to_count, forget_count
-from campaign.text import canonical_email
 
 
 def supporter_signatures(email: str) -> list[Signature]:
@@ -33,7 +33,7 @@ def supporter_signatures(email: str) -> list[Signature]:
     return list(
         db.session.scalars(
             sa.select(Signature)
-            .where(Signature.canonical_email == canonical_email(email))
+            .where(Signature.email_hash == email_hash(email))
             .order_by(Signature.id)
         )
     )
@@ -179,8 +179,8 @@ def erase_subscriber(email: str) -> bool:
 
 
 def _matching(model, email: str):
-    """Rows of a model held for this address (stored lower-cased)."""
-    return sa.select(model).where(model.email == email.strip().lower())
+    """Rows of a model held for this address (found by its keyed hash)."""
+    return sa.select(model).where(model.email_hash == email_hash(email))
 
 
 def donor_record(email: str) -> dict:
@@ -222,8 +222,8 @@ def forget_donor(email: str) -> int:
     for model in (Donation, MonthlyGift):
         changed += db.session.execute(
             sa.update(model)
-            .where(model.email == email.strip().lower())
-            .values(email=None, name=None)
+            .where(model.email_hash == email_hash(email))
+            .values(email=None, name=None, email_hash=None)
             .execution_options(synchronize_session=False)
         ).rowcount
     return changed

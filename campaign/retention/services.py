@@ -49,18 +49,17 @@ CLOSED_STATES = (PetitionState.CLOSED, PetitionState.ARCHIVED)
 
 
 # What anonymising sets on a signature: the one place to change when the
-# columns change. The address column is unique per petition and not
-# nullable today, so it gets a placeholder unique to the row that no address
-# can be; ``not_anonymised`` is the matching test. After the encrypted schema
-# lands: ``"email_hash": None, "domain_key": None`` instead of the placeholder,
-# and ``email_hash IS NOT NULL`` here (and in tests/test_retention.py).
+# columns change. The address's keyed hash goes too (NULLs never collide in
+# the one-signature-per-address constraint); ``not_anonymised`` is the
+# matching test.
 def anonymised() -> dict:
     """The values an anonymised signature gets (name, email, comment, keys)."""
     return {
         "name": "",
         "email": "",
         "comment": None,
-        "canonical_email": sa.literal("anonymised:") + sa.cast(Signature.id, sa.String),
+        "email_hash": None,
+        "domain_key": None,
         "ip_key": None,
         "wants_updates": False,
     }
@@ -68,12 +67,11 @@ def anonymised() -> dict:
 
 def not_anonymised():
     """The test that a signature still holds its signer's details."""
-    return Signature.canonical_email.not_like("anonymised:%")
+    return Signature.email_hash.is_not(None)
 
 
 # What blanking a donor sets on a donation or a monthly gift.
-# (Once the encrypted schema lands, add ``"email_hash": None``.)
-DONOR_BLANKED = {"name": None, "email": None}
+DONOR_BLANKED = {"name": None, "email": None, "email_hash": None}
 
 
 def months_before(moment: datetime, months: int) -> datetime:
