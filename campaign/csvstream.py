@@ -1,28 +1,35 @@
 """CSV exports of any table: streamed in constant memory, spreadsheet-safe, audited.
 
-Cells are formatted by the database (``as_cell``); on PostgreSQL the
-database writes the CSV itself (``COPY … TO STDOUT``), on SQLite it builds
-each line (``csv_line``). Every export is written to the audit log with the
-number of rows that actually went out. Features subclass ``CsvExport`` with
-their own columns and query (petition/exports.py, donate/reports.py).
+A line is made of pieces joined by commas: runs of ordinary cells, which the
+database formats and joins itself (``csv_segment``: one bytes value a run),
+and encrypted cells (``Encrypted`` columns), which only Python can open: their
+raw ciphertext is fetched in batches from the driver's cursor (a server-side
+cursor in binary mode on PostgreSQL), decrypted a column of a batch at a time
+by the key ring's fast path and quoted and formula-escaped as bytes
+(``csv_cells``). Every export is written to the audit log with the number of
+rows that actually went out. Features subclass ``CsvExport`` with their own
+columns and query (petition/exports.py, donate/reports.py,
+mailing/subscribers.py).
 """
 
-import csv
-import io
-import selectors
+import os
 from collections.abc import Iterator
 from dataclasses import asdict
 
 import sqlalchemy as sa
 
 from campaign.audit import record
+from campaign.encryption import Encrypted, key_ring
 from campaign.extensions import db
 from campaign.models import UTCDateTime
 
 # What a cell may not start with, lest a spreadsheet run it as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+RISKY_BYTES = frozenset(start.encode() for start in FORMULA_START)
 BATCH = 4096
-CHUNK_BYTES = 256 * 1024
+# Benchmarks only: "0" leaves encrypted cells unopened (their hex instead), to
+# measure what decryption costs. Never set in a deployment.
+DECRYPT = os.environ.get("CAMPAIGN_EXPORT_DECRYPT", "1") != "0"
 
 
 def describe(criteria) -> str:
@@ -73,39 +80,80 @@ def is_free_text(column) -> bool:
     return not isinstance(column.type, UTCDateTime | sa.Boolean | sa.Enum)
 
 
-def csv_line(columns) -> sa.ColumnElement:
-    """A whole CSV line as UTF-8 bytes, built by SQLite.
+def is_encrypted(column) -> bool:
+    """Whether a column is stored encrypted (only Python can read it)."""
+    return isinstance(getattr(column, "type", None), Encrypted)
 
-    SQLite runs inside this process, so every Python object a cell costs is
-    paid here; one bytes object a row is the cheapest to pass on, and one
-    printf() the cheapest way for SQLite to build it (a NULL prints as an
-    empty cell). Free-text cells are always quoted, their quotes doubled,
+
+def csv_segment(columns, dialect_name: str) -> sa.ColumnElement:
+    """A run of ordinary cells as one piece of a CSV line, UTF-8 bytes.
+
+    Built by the database: SQLite with one printf() (the cheapest there,
+    measured; a NULL prints as an empty cell), PostgreSQL with ``||`` and
+    ``convert_to``. Free-text cells are always quoted, their quotes doubled,
     which every CSV reader accepts; the other cells never hold a comma, quote
     or line break.
     """
-    template, cells = [], []
+    if dialect_name == "sqlite":
+        template, cells = [], []
+        for column in columns:
+            cell = as_text(column, "sqlite")
+            if is_free_text(column):
+                template.append('"%s"')
+                cell = sa.func.replace(cell, '"', '""')
+            else:
+                template.append("%s")
+            cells.append(cell)
+        line = sa.func.printf(",".join(template), *cells)
+        return sa.cast(line, sa.LargeBinary)
+    parts = []
     for column in columns:
-        cell = as_text(column, "sqlite")
+        cell = as_cell(column, dialect_name)
         if is_free_text(column):
-            template.append('"%s"')
-            cell = sa.func.replace(cell, '"', '""')
-        else:
-            template.append("%s")
-        cells.append(cell)
-    return sa.cast(sa.func.printf(",".join(template), *cells), sa.LargeBinary)
+            quoted = sa.func.replace(cell, '"', '""')
+            cell = sa.literal('"').op("||")(quoted).op("||")(sa.literal('"'))
+        parts.append(cell)
+    line = parts[0]
+    for part in parts[1:]:
+        line = line.op("||")(sa.literal(",")).op("||")(part)
+    return sa.func.convert_to(line, "UTF8")
 
 
 def export_cells(columns: dict) -> list:
-    """An export's SELECT list: each column as a text cell named for its CSV
-    header (PostgreSQL, whose COPY writes the CSV), or one whole CSV line
-    (SQLite); formula-like cells escaped by the database either way."""
+    """An export's SELECT list, in CSV order: each run of ordinary columns as
+    one ``csv_segment``, each encrypted column as its stored bytes."""
     dialect_name = db.engine.dialect.name
-    if dialect_name == "postgresql":
-        return [
-            as_cell(column, dialect_name).label(name)
-            for name, column in columns.items()
-        ]
-    return [csv_line(columns.values())]
+    found, run = [], []
+    for column in columns.values():
+        if is_encrypted(column):
+            if run:
+                found.append(csv_segment(run, dialect_name))
+                run = []
+            found.append(sa.type_coerce(column, sa.LargeBinary))
+        else:
+            run.append(column)
+    if run:
+        found.append(csv_segment(run, dialect_name))
+    return found
+
+
+def csv_cells(plaintexts: list) -> list[bytes]:
+    """Decrypted texts (UTF-8 bytes, or None) as quoted CSV cells, any that
+    starts like a formula prefixed with an apostrophe (as ``as_text`` does)."""
+    risky = RISKY_BYTES
+    return [
+        b'""'
+        if text is None
+        else b"\"'" + text.replace(b'"', b'""') + b'"'
+        if text[:1] in risky
+        else b'"' + text.replace(b'"', b'""') + b'"'
+        for text in plaintexts
+    ]
+
+
+def hex_cells(tokens: list) -> list[bytes]:
+    """Encrypted cells left shut: their hex, for measuring decryption's cost."""
+    return [b"" if token is None else token.hex().encode() for token in tokens]
 
 
 def literal(query: sa.Select) -> str:
@@ -130,12 +178,11 @@ class CsvExport:
 
     Whatever ends the iteration (the last row, an error, a client that goes
     away), the audit log records how many rows went out. Subclasses give
-    their ``action``, ``header``, ``sql`` and ``detail``.
+    their ``action``, ``header``, ``columns``, ``sql`` and ``detail``; the
+    query's SELECT list is ``export_cells(self.columns())``.
     """
 
     action = "export"
-    # On SQLite, does ``sql()`` return whole CSV lines (see csv_line)?
-    lines_from_database = True
 
     def __init__(self, filters, organiser, via: str):
         """Prepare the export; nothing is read until iteration starts."""
@@ -145,91 +192,77 @@ class CsvExport:
     def __iter__(self) -> Iterator[bytes]:
         """UTF-8 CSV with a header row, a batch of rows per chunk."""
         try:
-            if db.engine.dialect.name == "postgresql":
-                yield from self._copy()
-            else:
-                yield from self._write()
+            yield (",".join(self.header()) + "\n").encode()
+            yield from self._lines()
         finally:
             self._audit()
 
-    def _write(self) -> Iterator[bytes]:
-        """SQLite: pass on the lines the database builds, or write the rows."""
-        cursor = driver_cursor()
+    def _cursor(self):
+        """The driver's cursor, executing the export's query.
+
+        On PostgreSQL a server-side cursor in binary mode: rows come a batch
+        at a time, and bytea arrives as the bytes themselves (no hex).
+        """
+        connection = db.session.connection().connection.dbapi_connection
+        if db.engine.dialect.name == "postgresql":
+            connection.execute("SET LOCAL DateStyle = 'ISO'")  # timestamps' text
+            cursor = connection.cursor(name="csv_export", binary=True)
+            cursor.itersize = BATCH
+        else:
+            cursor = connection.cursor()
         cursor.execute(self.sql())
-        if self.lines_from_database:
-            yield (",".join(self.header()) + "\n").encode()
+        return cursor
+
+    def _lines(self) -> Iterator[bytes]:
+        """The data lines, one chunk a batch.
+
+        A batch is turned into columns (``zip``), each encrypted column is
+        opened and made cells in one pass, and the columns are zipped back
+        into lines joined by commas: per row, Python does only C-level joins.
+        """
+        positions = [
+            (index, column.type.context)
+            for index, column in enumerate(self._select_columns())
+            if column is not None
+        ]
+        ring = key_ring()
+        cursor = self._cursor()
+        try:
             while batch := cursor.fetchmany(BATCH):
+                cells = list(zip(*batch, strict=True))
+                for index, context in positions:
+                    if DECRYPT:
+                        opened = ring.decrypt_all(cells[index], context)
+                        cells[index] = csv_cells(opened)
+                    else:
+                        cells[index] = hex_cells(cells[index])
                 self.written += len(batch)
-                yield b"\n".join([line for (line,) in batch]) + b"\n"
-            return
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(self.header())
-        while batch := cursor.fetchmany(BATCH):
-            writer.writerows(batch)
-            self.written += len(batch)
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue().encode()
+                yield b"\n".join(map(b",".join, zip(*cells, strict=True))) + b"\n"
+        finally:
+            cursor.close()
 
-    def _copy(self) -> Iterator[bytes]:
-        """Let PostgreSQL write the CSV (COPY … TO STDOUT) and pass it through.
-
-        While it runs, ``written`` counts lines; at the end it is PostgreSQL's
-        own row count. psycopg's ``Copy`` starts the COPY and, if the export
-        is abandoned half-way, cancels it and leaves the connection clean.
-        """
-        query = self.sql()
-        cursor = driver_cursor()
-        cursor.execute("SET LOCAL DateStyle = 'ISO'")  # timestamps' text form
-        with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)"):
-            yield from self._copy_out(cursor.connection.pgconn)
-
-    def _copy_out(self, pgconn) -> Iterator[bytes]:
-        """A running COPY TO STDOUT's data, in 256 KiB chunks.
-
-        libpq hands over one row at a time, and psycopg's ``Copy.read()`` spends
-        about 2 µs of Python on each; asking libpq directly (without blocking,
-        waiting on the socket only when no row is ready) costs a fraction.
-        """
-        import psycopg  # only PostgreSQL exports get here, where it is loaded
-
-        chunk = bytearray()
-        with selectors.DefaultSelector() as selector:
-            selector.register(pgconn.socket, selectors.EVENT_READ)
-            while True:
-                size, data = pgconn.get_copy_data(1)
-                if size > 0:
-                    chunk += data
-                    if len(chunk) >= CHUNK_BYTES:
-                        self.written += chunk.count(b"\n")
-                        yield bytes(chunk)
-                        chunk.clear()
-                elif size == 0:  # no whole row yet: wait for the server
-                    selector.select()
-                    pgconn.consume_input()
-                else:
-                    break
-        if size == -2:
-            raise psycopg.OperationalError(pgconn.get_error_message())
-        # COPY's own outcome (its row count), then the end of the results, read
-        # before the last chunk goes out: a client that leaves at that point
-        # must not leave results unread on a connection going back to the pool.
-        result = pgconn.get_result()
-        while pgconn.get_result() is not None:
-            pass
-        if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
-            raise psycopg.DatabaseError(result.get_error_message())
-        self.written = result.command_tuples
-        yield bytes(chunk)
+    def _select_columns(self) -> list:
+        """What each value of a fetched row is: an encrypted column, or a run."""
+        found, run = [], False
+        for column in self.columns().values():
+            if is_encrypted(column):
+                found.append(column)
+                run = False
+            elif not run:
+                found.append(None)
+                run = True
+        return found
 
     def header(self) -> list[str]:
         """The CSV's column names."""
         raise NotImplementedError
 
+    def columns(self) -> dict:
+        """The CSV's columns by header name, as SQL expressions."""
+        raise NotImplementedError
+
     def sql(self) -> str:
-        """The rows to write, as one SQL query of text cells (or CSV lines)."""
+        """The rows to write: one SQL query selecting ``export_cells``."""
         raise NotImplementedError
 
     def detail(self) -> str:

@@ -9,7 +9,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from campaign.csvstream import CsvExport, as_cell, describe, literal
+from campaign.csvstream import CsvExport, describe, export_cells, literal
 from campaign.donate.models import (
     Donation,
     DonationKind,
@@ -162,23 +162,22 @@ def columns(dialect_name: str) -> dict:
 class DonationExport(CsvExport):
     """The donations matching some filters, as streamed, escaped, audited CSV."""
 
-    lines_from_database = False  # rows of cells; the csv module writes them
-
     action = "export-donations"
 
     def header(self) -> list[str]:
         """The CSV's column names."""
         return list(columns("sqlite"))
 
+    def columns(self) -> dict:
+        """The CSV's columns by header name, for this database."""
+        return columns(db.engine.dialect.name)
+
     def sql(self) -> str:
-        """Every cell as text, formula-safe, oldest donation first."""
-        dialect_name = db.engine.dialect.name
-        cells = [
-            as_cell(column, dialect_name).label(name)
-            for name, column in columns(dialect_name).items()
-        ]
+        """Formula-safe cells and the encrypted name and email, oldest first."""
         query = (
-            sa.select(*cells).where(*self.filters.conditions()).order_by(Donation.id)
+            sa.select(*export_cells(self.columns()))
+            .where(*self.filters.conditions())
+            .order_by(Donation.id)
         )
         return literal(query)
 

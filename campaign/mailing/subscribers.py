@@ -151,8 +151,8 @@ COLUMNS = {
 
 
 def selection(filters: Filters) -> sa.Select:
-    """The export's query, oldest first: text cells (PostgreSQL's COPY) or
-    whole CSV lines (SQLite), formula-like cells escaped by the database."""
+    """The export's query, oldest first: pieces of CSV built by the database
+    and the encrypted email and name as stored (see csvstream)."""
     cells = export_cells(COLUMNS)
     return (
         sa.select(*cells)
@@ -170,6 +170,10 @@ class SubscriberExport(CsvExport):
     def header(self) -> list[str]:
         """The CSV's column names."""
         return list(COLUMNS)
+
+    def columns(self) -> dict:
+        """The CSV's columns by header name."""
+        return COLUMNS
 
     def sql(self) -> str:
         """The rows to write, as one SQL query."""

@@ -68,8 +68,8 @@ def conditions(petition: Petition, filters: Filters) -> list:
 def selection(petition: Petition, filters: Filters) -> sa.Select:
     """The export's query, oldest signature first.
 
-    PostgreSQL gets every cell as text (its COPY writes the CSV), SQLite
-    whole CSV lines.
+    Runs of ordinary cells come as pieces of CSV built by the database, the
+    encrypted name, email and comment as stored (see csvstream).
     """
     cells = export_cells(COLUMNS)
     return (
@@ -103,8 +103,12 @@ class SignatureExport(CsvExport):
         """The CSV's column names."""
         return list(COLUMNS)
 
+    def columns(self) -> dict:
+        """The CSV's columns by header name."""
+        return COLUMNS
+
     def sql(self) -> str:
-        """The rows to write, as one SQL query of text cells."""
+        """The rows to write, as one SQL query (see ``selection``)."""
         return literal_sql(self.petition, self.filters)
 
     def detail(self) -> str:
