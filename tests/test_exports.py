@@ -218,3 +218,19 @@ def test_an_abandoned_export_is_audited_and_leaves_the_database_usable(app):
         assert db.session.scalar(sa.select(sa.func.count(Signature.id))) == 5_000
         entry = db.session.scalars(sa.select(AuditEntry)).one()
         assert entry.rows == export.written
+
+
+def test_the_export_holds_the_plaintext_the_database_does_not(app, staff):
+    secret = {"name": "Parwana Noori", "email": "parwana@example.org"}
+    add_signatures(app, {**secret, "comment": "=only in the export"})
+    [row] = read_csv(staff.get(URL))
+    assert row["name"] == "Parwana Noori" and row["email"] == "parwana@example.org"
+    assert row["comment"] == "'=only in the export"
+    with app.app_context():
+        raw = [Signature.name, Signature.email, Signature.comment]
+        stored = db.session.execute(
+            sa.select(*(sa.type_coerce(c, sa.LargeBinary) for c in raw))
+        ).one()
+    plains = [*secret.values(), "=only in the export"]
+    for value, plain in zip(stored, plains, strict=True):
+        assert isinstance(value, bytes) and plain.encode() not in value
