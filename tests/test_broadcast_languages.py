@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from campaign.audit import AuditEntry
+from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.mailing.models import BroadcastVersion, Subscriber
 from campaign.permissions import Role
@@ -27,7 +28,9 @@ def app(app_factory):
     with app.app_context():
         for email, locale in READERS.items():
             db.session.execute(
-                sa.update(Subscriber).filter_by(email=email).values(locale=locale)
+                sa.update(Subscriber)
+                .filter_by(email_key=email_hash(email))
+                .values(locale=locale)
             )
         db.session.commit()
     return app

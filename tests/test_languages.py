@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.mailing.models import Subscriber
 from campaign.permissions import Role
@@ -283,7 +284,7 @@ def signature_locale(app, email: str) -> str:
     """The locale stored with a signature."""
     with app.app_context():
         return db.session.scalar(
-            sa.select(Signature.locale).where(Signature.email == email)
+            sa.select(Signature.locale).where(Signature.email_hash == email_hash(email))
         )
 
 
@@ -320,7 +321,9 @@ def test_joining_in_pashto_mails_pashto_links(app, client, inbox):
     assert response.status_code == 303
     with app.app_context():
         locale = db.session.scalar(
-            sa.select(Subscriber.locale).where(Subscriber.email == "grace@example.org")
+            sa.select(Subscriber.locale).where(
+                Subscriber.email_key == email_hash("grace@example.org")
+            )
         )
     assert locale == "ps"
     [message] = inbox.to("grace@example.org")
@@ -453,7 +456,7 @@ def test_a_dari_broadcast_links_to_dari_pages(app, inbox):
     with app.app_context():
         db.session.execute(
             sa.update(Subscriber)
-            .filter_by(email="dari@example.org")
+            .filter_by(email_key=email_hash("dari@example.org"))
             .values(locale="fa_AF")
         )
         db.session.commit()

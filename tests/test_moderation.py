@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from campaign.audit import AuditEntry
+from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.permissions import Role
 from campaign.petition import moderation
@@ -75,7 +76,9 @@ def audit_log(app) -> list[tuple[str, int]]:
 def signature_id(app, email: str) -> int:
     """The id of the signature made with this email."""
     with app.app_context():
-        return db.session.scalar(sa.select(Signature.id).filter_by(email=email))
+        return db.session.scalar(
+            sa.select(Signature.id).filter_by(email_hash=email_hash(email))
+        )
 
 
 def test_the_bulk_preview_lists_the_first_rows_and_changes_nothing(app, staff, inbox):

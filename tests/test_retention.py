@@ -15,6 +15,7 @@ from campaign.donate.models import (
     GiftState,
     MonthlyGift,
 )
+from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.mailing import services as mailing
 from campaign.mailing.models import (
@@ -65,7 +66,9 @@ def sign(email: str, name="Someone", country="GB", comment=None, confirm=True):
         public=True,
         client_ip="203.0.113.7",
     )
-    signature = db.session.scalar(sa.select(Signature).filter_by(email=email))
+    signature = db.session.scalar(
+        sa.select(Signature).filter_by(email_hash=email_hash(email))
+    )
     if confirm:
         petitions.confirm_signature(confirmation_token(signature))
     return signature.id

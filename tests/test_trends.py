@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.models import now_utc
 from campaign.permissions import Role
@@ -41,7 +42,7 @@ def age(app, hours: int, *emails: str) -> None:
     with app.app_context():
         db.session.execute(
             sa.update(Signature)
-            .where(Signature.email.in_(emails))
+            .where(Signature.email_hash.in_([email_hash(e) for e in emails]))
             .values(created_at=now_utc() - timedelta(hours=hours))
         )
         db.session.commit()
