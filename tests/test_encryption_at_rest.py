@@ -1,0 +1,119 @@
+"""Encryption at rest: a copy of the database is not a copy of the list.
+
+After a supporter signs (with a comment, joining the list), confirms, gives
+through Stripe and an organiser enrols two-factor, the raw database (the
+SQLite file's bytes; every PostgreSQL table's rows as text) holds none of the
+names, addresses, comments or the TOTP secret, while the site still reads
+them back (campaign/encryption.py).
+"""
+
+import base64
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from campaign.donate.models import Donation
+from campaign.encryption import KeyRing, UnreadableValue, new_key
+from campaign.extensions import db
+from campaign.mailing import services as mailing
+from campaign.organiser import services as organisers
+from campaign.organiser import two_factor
+from campaign.petition.models import Signature
+from tests.donate_helpers import checkout_session, deliver, event, stripe_config
+from tests.helpers import sign
+from tests.stripe_standin import running
+
+NAME, EMAIL, COMMENT = "Zarghona Ahmadi", "Zarghona.Ahmadi@Example.org", "Herat-42"
+DONOR = "Donor@Example.org"
+
+
+@pytest.fixture
+def standin():
+    """The local stand-in for Stripe's API."""
+    with running() as server:
+        yield server
+
+
+def raw_contents(app, database_url: str) -> bytes:
+    """Everything the database holds, as a thief with the files would read it."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()  # SQLite: everything written to the file
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return Path(url.database).read_bytes()
+    engine = sa.create_engine(url.set(drivername="postgresql+psycopg"))
+    chunks = []
+    with engine.connect() as connection:
+        tables = connection.execute(
+            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ).scalars()
+        for table in list(tables):
+            rows = connection.execute(sa.text(f'SELECT t::text FROM "{table}" t'))
+            chunks.extend(row[0].encode() for row in rows)
+    engine.dispose()
+    return b"\n".join(chunks)
+
+
+def readable_forms(text: str) -> list[bytes]:
+    """The ways a value could sit in the database readably."""
+    forms = {text, text.lower(), text.upper()}
+    found = []
+    for form in forms:
+        found += [form.encode(), form.encode("utf-16-le"), form.encode().hex().encode()]
+        found.append(base64.b64encode(form.encode()))
+    return found
+
+
+def test_a_stolen_database_holds_no_name_email_comment_or_totp_secret(
+    app_factory, database_url, inbox, standin
+):
+    app = app_factory(**stripe_config(standin))
+    client = app.test_client()
+    sign(client, name=NAME, email=EMAIL, comment=COMMENT, join_list="y")
+    link = inbox.link(inbox.messages[-1])
+    client.get(link.replace("http://campaign.test", ""))
+    paid = event(
+        "checkout.session.completed",
+        checkout_session(customer_details={"email": DONOR, "name": "Donor Person"}),
+    )
+    assert deliver(client, paid).status_code == 200
+    with app.app_context():
+        organiser = organisers.create_organiser(
+            "organiser@example.org", "a long and unusual passphrase 81"
+        )
+        secret = two_factor.start_enrolment(organiser)
+        # The site reads it all back.
+        signature = db.session.scalar(sa.select(Signature))
+        assert (signature.name, signature.email, signature.comment) == (
+            NAME,
+            "Zarghona.Ahmadi@example.org",  # the domain lower-cased at signing
+            COMMENT,
+        )
+        assert mailing.get_subscriber(EMAIL).name == NAME
+        donation = db.session.scalar(sa.select(Donation))
+        assert (donation.name, donation.email) == ("Donor Person", DONOR.lower())
+    raw = raw_contents(app, database_url)
+    secrets_typed = [NAME, "Ahmadi", EMAIL, "Zarghona.Ahmadi@example.org"]
+    secrets_typed += [COMMENT, DONOR, "Donor Person", secret]
+    for value in secrets_typed:
+        for form in readable_forms(value):
+            assert form not in raw, f"{value!r} is readable in the database"
+
+
+def test_a_value_opens_only_with_a_listed_key_and_in_its_own_column():
+    """Rotation: a value sealed under an old key opens while that key is
+    listed after the new one, and not once it is dropped; a value moved to
+    another column does not open."""
+    old, new = new_key(), new_key()
+    sealed = KeyRing.from_text(old).encrypt(NAME, b"signature.name")
+    rotated = KeyRing.from_text(f"{new},{old}")
+    assert rotated.decrypt(sealed, b"signature.name") == NAME
+    assert not rotated.is_current(sealed)
+    assert rotated.is_current(rotated.encrypt(NAME, b"signature.name"))
+    with pytest.raises(UnreadableValue):
+        KeyRing.from_text(new).decrypt(sealed, b"signature.name")
+    with pytest.raises(UnreadableValue):
+        rotated.decrypt(sealed, b"signature.email")
