@@ -91,6 +91,7 @@ ACTION_LABELS = {
     "export-signatures": _l("Exported signatures"),
     "export-donations": _l("Exported donations"),
     "retention": _l("Deleted or anonymised old personal data"),
+    "rotate-keys": _l("Re-encrypted personal data under a new key"),
 }
 
 

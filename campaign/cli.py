@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from campaign.extensions import db
+from campaign.key_rotation import rotate_keys as rotate
 from campaign.localised import translation_files
 from campaign.organiser import services as organisers
 from campaign.permissions import Role
@@ -182,6 +183,13 @@ def retention(dry_run: bool) -> None:
         click.echo(f"{name.replace('_', ' ')}: {count}")
     if dry_run:
         click.echo("Dry run: nothing was changed.")
+
+
+@group.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every value under the first of ENCRYPTION_KEYS (see README)."""
+    for table, count in rotate().items():
+        click.echo(f"{table}: {count} re-encrypted")
 
 
 def register(app: Flask) -> None:

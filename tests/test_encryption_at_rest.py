@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from campaign.audit import AuditEntry
 from campaign.donate.models import Donation
-from campaign.encryption import KeyRing, UnreadableValue, new_key
+from campaign.encryption import EXTENSION, KeyRing, UnreadableValue, new_key
 from campaign.extensions import db
 from campaign.mailing import services as mailing
 from campaign.organiser import services as organisers
@@ -117,3 +118,36 @@ def test_a_value_opens_only_with_a_listed_key_and_in_its_own_column():
         KeyRing.from_text(new).decrypt(sealed, b"signature.name")
     with pytest.raises(UnreadableValue):
         rotated.decrypt(sealed, b"signature.email")
+
+
+def use_keys(app, keys: str) -> None:
+    """Restart the app's key ring on other ENCRYPTION_KEYS."""
+    app.config["ENCRYPTION_KEYS"] = keys
+    app.extensions.pop(EXTENSION, None)
+
+
+def test_rotating_keys_reseals_everything_so_the_old_key_can_go(app, client):
+    old, new = app.config["ENCRYPTION_KEYS"], new_key()
+    sign(client, name=NAME, email=EMAIL, comment=COMMENT, join_list="y")
+    use_keys(app, f"{new},{old}")
+    result = app.test_cli_runner().invoke(args=["campaign", "rotate-keys"])
+    assert result.exit_code == 0, result.output
+    assert "signature: 3 re-encrypted" in result.output
+    use_keys(app, new)  # the old key dropped
+    with app.app_context():
+        signature = db.session.scalar(sa.select(Signature))
+        assert (signature.name, signature.comment) == (NAME, COMMENT)
+        entry = db.session.scalar(
+            sa.select(AuditEntry).where(AuditEntry.action == "rotate-keys")
+        )
+        assert entry.rows >= 3 and "signature=3" in entry.detail
+    again = app.test_cli_runner().invoke(args=["campaign", "rotate-keys"])
+    assert "signature: 0 re-encrypted" in again.output
+
+
+def test_without_rotation_dropping_the_old_key_loses_the_values(app, client):
+    """What the command protects: a value left under a dropped key is lost."""
+    sign(client, name=NAME, email=EMAIL, comment=COMMENT)
+    use_keys(app, new_key())
+    with app.app_context(), pytest.raises(UnreadableValue):
+        db.session.scalar(sa.select(Signature.name))
