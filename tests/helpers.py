@@ -189,7 +189,16 @@ def start_worker(app, database_url: str, smtp_port: int, folder, **env):
     environment = {
         **os.environ,
         "CAMPAIGN_ENV": "development",
-        "SECRET_KEY": app.config["SECRET_KEY"],
+        # The same secrets as the app, or the worker reads nothing it sealed.
+        **{
+            name: app.config[name]
+            for name in (
+                "SECRET_KEY",
+                "ENCRYPTION_KEYS",
+                "HASH_KEY",
+                "CLIENT_KEY_SECRET",
+            )
+        },
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": app.config["CELERY"]["broker_url"],
         "MAIL_BACKEND": "smtp",
