@@ -193,7 +193,6 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(16), default="en")
     # A keyed hash of the client address, for spotting abuse; never the raw IP.
     ip_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    domain_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # The email due to this signer, if any (campaign/outbox.py sends it).
     notice: Mapped[Notice | None] = mapped_column(enum_column(Notice))
 
