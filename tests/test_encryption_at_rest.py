@@ -8,6 +8,7 @@ them back (campaign/encryption.py).
 """
 
 import base64
+import html
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,13 @@ from campaign.extensions import db
 from campaign.mailing import services as mailing
 from campaign.organiser import services as organisers
 from campaign.organiser import two_factor
+from campaign.permissions import Role
 from campaign.petition.models import Signature
 from tests.donate_helpers import checkout_session, deliver, event, stripe_config
-from tests.helpers import sign
+from tests.helpers import SLUG, sign
 from tests.stripe_standin import running
+from tests.test_organiser import add_organiser, log_in
+from tests.test_petition_pdf import pdf_text
 
 NAME, EMAIL, COMMENT = "Zarghona Ahmadi", "Zarghona.Ahmadi@Example.org", "Herat-42"
 DONOR = "Donor@Example.org"
@@ -151,3 +155,42 @@ def test_without_rotation_dropping_the_old_key_loses_the_values(app, client):
     use_keys(app, new_key())
     with app.app_context(), pytest.raises(UnreadableValue):
         db.session.scalar(sa.select(Signature.name))
+
+
+def test_organisers_read_in_clear_what_the_database_keeps_sealed(
+    app_factory, inbox, standin
+):
+    """Every place an organiser reads personal data decrypts it: the
+    moderation list, the printable page, the PDF, the exports, the
+    subscribers and donations pages."""
+    app = app_factory(**stripe_config(standin))
+    client = app.test_client()
+    sign(client, name=NAME, email=EMAIL, comment=COMMENT, join_list="y", public="y")
+    client.get(inbox.link(inbox.messages[-1]).replace("http://campaign.test", ""))
+    paid = event(
+        "checkout.session.completed",
+        checkout_session(customer_details={"email": DONOR, "name": "Donor Person"}),
+    )
+    assert deliver(client, paid).status_code == 200
+    admin = add_organiser(app, "admin@example.org", Role.ADMIN)
+    organiser = app.test_client()
+    log_in(organiser, admin)
+    address = "Zarghona.Ahmadi@example.org"  # the domain lower-cased at signing
+    petition = f"/organiser/petitions/{SLUG}"
+    pages = {
+        f"{petition}/moderate": (NAME, COMMENT),
+        f"{petition}/print": (NAME,),
+        f"{petition}/signatures.csv": (NAME, address, COMMENT),
+        f"/organiser/subscribers?search={EMAIL}": (address,),
+        "/organiser/subscribers/export.csv": (NAME, address),
+        "/organiser/donations": ("Donor Person", DONOR.lower()),
+        "/organiser/donations.csv": ("Donor Person", DONOR.lower()),
+    }
+    for path, values in pages.items():
+        response = organiser.get(path)
+        assert response.status_code == 200, path
+        text = html.unescape(response.get_data(as_text=True))
+        for value in values:
+            assert value in text, f"{value!r} is not readable on {path}"
+    pdf = organiser.get(f"{petition}/signatures.pdf")
+    assert pdf.status_code == 200 and NAME in pdf_text(pdf.data)
