@@ -1,6 +1,9 @@
 """Signatures for the export benchmark: generated once per seed, loaded in bulk.
 
 The same seed gives the same rows on both databases, so their exports compare.
+Rows are stored as the app stores them: name, email and comment encrypted,
+the address found by its keyed hash, both by the app's own functions
+(campaign/encryption.py) under the keys the benchmark gives the app.
 """
 
 import hashlib
@@ -11,6 +14,9 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import psycopg
+from flask import Flask
+
+from campaign.encryption import domain_hash, email_hash, key_ring
 
 
 def words(text: str) -> tuple[str, ...]:
@@ -64,7 +70,7 @@ FORMULAS = (
 STATES = ("validated",) * 90 + ("pending",) * 6 + ("invalidated",) * 3
 STATES += ("fraudulent",)
 COLUMNS = words(
-    "petition_id name email canonical_email country comment join_list "
+    "petition_id name email email_hash domain_key country comment join_list "
     "public state validated_at locale ip_key notified_at created_at "
     "updated_at"
 )
@@ -82,21 +88,35 @@ def ascii_name(text: str) -> str:
 ASCII = {part: ascii_name(part) for part in FIRST + LAST}
 
 
-def canonical(email: str) -> str:
-    """The app's canonical address for the generated ones (gmail drops dots)."""
-    local, _, domain = email.rpartition("@")
-    return f"{local.replace('.', '')}@{domain}" if domain == "gmail.com" else email
-
-
 def stamp(moment: datetime) -> str:
     """A UTC timestamp as SQLAlchemy stores it in SQLite (PostgreSQL reads it too)."""
     return moment.isoformat(" ", "microseconds")
 
 
-def signatures(petition_id: int, count: int, seed: int = 20250301) -> Iterator[tuple]:
-    """``count`` realistic signature rows, in COLUMNS order, oldest first."""
+class Sealer:
+    """Encrypts and hashes as the app does, under the keys the app is given."""
+
+    def __init__(self, keys: dict[str, str]):
+        self.app = Flask(__name__)
+        self.app.config.update(keys)
+
+    def __enter__(self) -> "Sealer":
+        self.context = self.app.app_context()
+        self.context.push()
+        self.ring = key_ring()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.context.pop()
+
+    def seal(self, value: str | None, purpose: bytes) -> bytes | None:
+        """``value`` as the app stores it in the column named ``purpose``."""
+        return None if value is None else self.ring.encrypt(value, purpose)
+
+
+def people(count: int, seed: int = 20250301) -> Iterator[tuple[str, str, str | None]]:
+    """The plaintext name, email and comment of each generated row, in order."""
     rng = random.Random(seed)
-    step = SPAN_US // count
     for index in range(count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"{ASCII[first]}.{ASCII[last]}{index}@{rng.choice(DOMAINS)}"
@@ -104,6 +124,17 @@ def signatures(petition_id: int, count: int, seed: int = 20250301) -> Iterator[t
         if rng.random() < 1 / 3:
             pool = FORMULAS if rng.random() < 0.03 else COMMENTS
             comment = rng.choice(pool)
+        yield f"{first} {last}", email, comment
+
+
+def signatures(
+    petition_id: int, count: int, sealer: Sealer, seed: int = 20250301
+) -> Iterator[tuple]:
+    """``count`` realistic signature rows, in COLUMNS order, oldest first."""
+    rng = random.Random(seed + 1)
+    step = SPAN_US // count
+    seal = sealer.seal
+    for index, (name, email, comment) in enumerate(people(count, seed)):
         state = rng.choice(STATES)
         created = START + timedelta(microseconds=step * index + rng.random() * 5e6)
         validated = None
@@ -112,11 +143,12 @@ def signatures(petition_id: int, count: int, seed: int = 20250301) -> Iterator[t
         key = hashlib.blake2b(index.to_bytes(8, "big"), digest_size=32).hexdigest()
         yield (
             petition_id,
-            f"{first} {last}",
-            email,
-            canonical(email),
+            seal(name, b"signature.name"),
+            seal(email, b"signature.email"),
+            email_hash(email),
+            domain_hash(email),
             rng.choice(COUNTRIES),
-            comment,
+            seal(comment, b"signature.comment"),
             rng.random() < 0.4,
             rng.random() < 0.6,
             state,
@@ -148,30 +180,30 @@ def petition_id_sqlite(path: str, slug: str) -> int:
     return row[0]
 
 
-def load_pg(url: str, slug: str, count: int) -> None:
+def load_pg(url: str, slug: str, count: int, keys: dict[str, str]) -> None:
     """COPY the rows in, then VACUUM ANALYZE so every read starts settled."""
     petition = petition_id_pg(url, slug)
-    with psycopg.connect(url) as connection:
+    with psycopg.connect(url) as connection, Sealer(keys) as sealer:
         connection.execute("SET TIME ZONE 'UTC'")
         columns = ", ".join(COLUMNS)
         with connection.cursor().copy(f"COPY signature ({columns}) FROM STDIN") as copy:
-            for row in signatures(petition, count):
+            for row in signatures(petition, count, sealer):
                 copy.write_row(row)
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("VACUUM (ANALYZE) signature")
 
 
-def load_sqlite(path: str, slug: str, count: int) -> None:
+def load_sqlite(path: str, slug: str, count: int, keys: dict[str, str]) -> None:
     """Insert the rows in one transaction; no ANALYZE, as the app never runs it."""
     petition = petition_id_sqlite(path, slug)
     connection = sqlite3.connect(path)
     try:
         connection.execute("PRAGMA synchronous = OFF")
         marks = ", ".join("?" * len(COLUMNS))
-        with connection:
+        with connection, Sealer(keys) as sealer:
             connection.executemany(
                 f"INSERT INTO signature ({', '.join(COLUMNS)}) VALUES ({marks})",
-                signatures(petition, count),
+                signatures(petition, count, sealer),
             )
     finally:
         connection.close()
