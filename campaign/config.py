@@ -160,6 +160,9 @@ class Config:
     CONFIRM_TOKEN_MAX_AGE = 14 * 24 * 3600
     # Seconds a withdraw, data-copy or erase link works (7 days).
     SELF_SERVICE_LINK_MAX_AGE = 7 * 24 * 3600
+    # Confirmation emails one data link may ask for (whoever holds a
+    # forwarded link cannot fill its owner's inbox).
+    SELF_SERVICE_RATE_LIMIT = "3 per hour;10 per day"
     # Resend a confirmation or an "already signed" notice at most this often.
     NOTICE_INTERVAL = 600
     # The signer-email outbox (campaign/outbox.py): how often the
@@ -304,6 +307,7 @@ ENV_STRINGS = [
     "JOIN_RATE_LIMIT",
     "SIGN_HARD_RATE_LIMIT",
     "JOIN_HARD_RATE_LIMIT",
+    "SELF_SERVICE_RATE_LIMIT",
     "ALTCHA_HMAC_KEY",
     "MAIL_UNSUBSCRIBE_ADDRESS",
     "STRIPE_SECRET_KEY",

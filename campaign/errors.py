@@ -9,6 +9,7 @@ import sys
 import sqlalchemy as sa
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -53,6 +54,15 @@ def register(app: Flask) -> None:
                 "Reload the page and try again."
             ),
         )
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error):
+        """A limit passed: 429, its own words if it has them, and at most
+        the limit's window to wait."""
+        body, code = render_error(
+            429, error.description if error.limit.error_message else None
+        )
+        return body, code, {"Retry-After": str(error.limit.limit.get_expiry())}
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -299,3 +299,17 @@ def test_the_confirm_and_token_pages_show_neither_name_nor_email(app, inbox):
         assert shows_no_one(response.text), page
     response = submit(client, f"/preferences/{token}", choice="leave")
     assert shows_no_one(response.text)
+
+
+def test_one_data_link_asks_for_a_few_emails_then_is_told_to_wait(app_factory, inbox):
+    """Whoever holds a forwarded link cannot fill its owner's inbox."""
+    app = app_factory(SELF_SERVICE_RATE_LIMIT="2 per hour")
+    message = signed(app, inbox)
+    page = path(inbox.link(message, r"/your-data/signature/"))
+    client = app.test_client()
+    before = len(inbox.to(EMAIL))
+    answers = [client.post(page, data={"action": "copy"}) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[2].headers["Retry-After"] == "3600"
+    assert "already asked for several emails" in answers[2].text
+    assert len(inbox.to(EMAIL)) == before + 2

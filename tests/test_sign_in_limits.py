@@ -53,7 +53,9 @@ def attack(app, failures=6):
 def test_strangers_lock_a_fresh_device_out_of_the_account(limited):
     attack(limited)
     fresh = limited.test_client()
-    assert attempt(fresh, "192.0.2.7").status_code == 429
+    refused = attempt(fresh, "192.0.2.7")
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "60"  # the limit's window, at most
 
 
 def test_strangers_never_lock_out_the_organisers_known_device(limited, known_device):

@@ -6,8 +6,10 @@ The forms are protected as the site's other public forms are
 another site's page is refused. No page here shows a name or an email.
 """
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 
+from campaign.extensions import limiter
 from campaign.origin import same_origin_form
 from campaign.petition.services import public_petition
 from campaign.privacy import self_service
@@ -45,8 +47,29 @@ def withdraw(token: str):
     )
 
 
+def per_link() -> str:
+    """The rate-limit bucket of the data link a request came with."""
+    return "your-data:" + (request.view_args or {}).get("token", "")
+
+
+def emails_per_link() -> str:
+    """How many confirmation emails one data link may ask for."""
+    return current_app.config["SELF_SERVICE_RATE_LIMIT"]
+
+
+def enough_emails() -> str:
+    """What a link past its limit is told."""
+    return _(
+        "This link has already asked for several emails. Look for them in "
+        "your inbox (and spam folder), or try again later."
+    )
+
+
 @bp.route("/<kind>/<token>", methods=["GET", "POST"])
 @same_origin_form
+@limiter.limit(
+    emails_per_link, methods=["POST"], key_func=per_link, error_message=enough_emails
+)
 def your_data(kind: str, token: str):
     """Offer a copy of the data or its erasure; either is confirmed by email."""
     try:
