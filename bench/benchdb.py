@@ -8,8 +8,18 @@ import psycopg
 import redis
 from psycopg import sql
 
+from campaign.config import INSTANCE_SECRETS
+
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).with_name("flask")
+
+
+def app_secrets() -> dict[str, str]:
+    """Fresh values for every secret production requires (SECRET_KEY,
+    ENCRYPTION_KEYS, HASH_KEY, CLIENT_KEY_SECRET), made as the app makes its
+    own: one set per run, given to every process of that run, so rows one
+    writes the others can read and find."""
+    return {name: make() for name, (_, make) in INSTANCE_SECRETS.items()}
 
 
 def recreate_database(admin_url: str, name: str) -> None:
@@ -47,7 +57,10 @@ def empty_database(url: str) -> None:
 
 
 def migrate_and_seed(env: dict[str, str]) -> None:
-    """Run ``flask db upgrade`` and ``flask campaign seed`` as an operator would."""
+    """Run ``flask db upgrade`` and ``flask campaign seed`` as an operator would.
+
+    ``env`` must hold the run's ``app_secrets()`` when it names production.
+    """
     for command in (["db", "upgrade"], ["campaign", "seed"]):
         subprocess.run(
             [str(FLASK), *command],

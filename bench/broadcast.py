@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import smtplib
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,6 @@ import time
 from pathlib import Path
 
 import benchdb
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).with_name("flask")
@@ -108,40 +106,55 @@ def sample_message(env: dict) -> bytes:
     ).stdout
 
 
-def load_subscribers(env: dict, backend: str, count: int) -> None:
-    """Put ``count`` confirmed subscribers and one draft broadcast in the database."""
-    url = env["DATABASE_URL"]
-    rows = [
-        (
-            f"reader{n}@example.org",
-            f"reader{n}@example.org",
-            secrets.token_hex(32),
-            secrets.token_urlsafe(32),
-        )
-        for n in range(count)
-    ]
-    insert = (
-        "INSERT INTO subscriber (email, canonical_email, email_key, token, state, "
-        "locale, soft_bounces, created_at, updated_at) VALUES "
-        "({p}, {p}, {p}, {p}, 'subscribed', 'en', 0, {now}, {now})"
+def load_subscribers(env: dict, count: int) -> None:
+    """Put ``count`` confirmed subscribers and one draft broadcast in the database.
+
+    In a child process with the run's environment, through the app's models,
+    so every name and address is encrypted under the run's ENCRYPTION_KEYS and
+    ``email_key`` is its keyed hash under HASH_KEY, as the app itself stores them.
+    """
+    subprocess.run(
+        [sys.executable, __file__, "--load-subscribers", str(count)],
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
-    broadcast = (
-        "INSERT INTO broadcast (subject, body_markdown, audience, state, recipients,"
-        " created_at, updated_at) VALUES ({p}, {p}, 'subscribers', 'draft', 0,"
-        " {now}, {now})"
-    )
-    if backend == "sqlite":
-        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
-            now = "CURRENT_TIMESTAMP"
-            connection.executemany(insert.format(p="?", now=now), rows)
-            connection.execute(broadcast.format(p="?", now=now), ("Milestone", BODY))
-    else:
-        with (
-            psycopg.connect(url.replace("+psycopg", "")) as connection,
-            connection.cursor() as cursor,
-        ):
-            cursor.executemany(insert.format(p="%s", now="now()"), rows)
-            cursor.execute(broadcast.format(p="%s", now="now()"), ("Milestone", BODY))
+
+
+def insert_subscribers(count: int) -> None:
+    """The child's work: bulk inserts, one executemany per batch of 10,000."""
+    import sqlalchemy as sa
+
+    from campaign import create_app
+    from campaign.encryption import email_hash
+    from campaign.extensions import db
+    from campaign.mailing.models import Broadcast, Subscriber, SubscriberState
+    from campaign.models import now_utc
+
+    with create_app().app_context():
+        now = now_utc()
+        for first in range(0, count, 10_000):
+            rows = []
+            for n in range(first, min(first + 10_000, count)):
+                email = f"reader{n}@example.org"
+                rows.append(
+                    {
+                        "email": email,
+                        "name": f"Reader {n}",
+                        "email_key": email_hash(email),
+                        "token": secrets.token_urlsafe(32),
+                        "state": SubscriberState.SUBSCRIBED,
+                        "locale": "en",
+                        "soft_bounces": 0,
+                        "confirmed_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            db.session.execute(sa.insert(Subscriber), rows)
+        db.session.add(Broadcast(subject="Milestone", body_markdown=BODY))
+        db.session.commit()
+        db.engine.dispose()
 
 
 def run_backend(backend: str, args, folder: Path) -> dict:
@@ -150,7 +163,9 @@ def run_backend(backend: str, args, folder: Path) -> dict:
         **os.environ,
         "FLASK_APP": "wsgi",
         "CAMPAIGN_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(32),
+        # One set per backend: the loading child, the sample copy and the
+        # CLI must all open and find the same rows.
+        **benchdb.app_secrets(),
         "BASE_URL": "https://campaign.example.org",
         "MAIL_BACKEND": "smtp",
         "MAIL_SERVER": "127.0.0.1",
@@ -166,7 +181,7 @@ def run_backend(backend: str, args, folder: Path) -> dict:
             f"postgresql+psycopg://postgres@127.0.0.1:5432/{args.db_name}"
         )
     benchdb.migrate_and_seed(env)
-    load_subscribers(env, backend, args.subscribers)
+    load_subscribers(env, args.subscribers)
     message = sample_message(env)
 
     sink = SinkProcess(folder, f"{backend}-loop")
@@ -237,4 +252,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--load-subscribers"]:
+        insert_subscribers(int(sys.argv[2]))
+    else:
+        main()

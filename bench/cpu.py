@@ -208,7 +208,6 @@ def main() -> None:
     """Measure every scenario in rounds; print and save medians and ratios."""
     import cProfile
     import json
-    import secrets
     import statistics
     import sys
 
@@ -221,7 +220,7 @@ def main() -> None:
     env.pop("SIGN_RATE_LIMIT", None)
     env.update(
         CAMPAIGN_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(32),
+        **benchdb.app_secrets(),
         DATABASE_URL=driver_url,
         REDIS_URL=redis_url,
         PROXY_FIX_X_FOR="1",

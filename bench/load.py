@@ -84,7 +84,7 @@ def app_env(args: argparse.Namespace) -> dict[str, str]:
     driver_url = args.pg.replace("postgresql://", "postgresql+psycopg://", 1)
     env.update(
         CAMPAIGN_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(32),
+        **benchdb.app_secrets(),
         DATABASE_URL=f"{driver_url}/{args.db_name}",
         REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}",
         PROXY_FIX_X_FOR="1",

@@ -20,6 +20,7 @@ def child(count: int, db_path: str, background: bool) -> None:
 
     from campaign import create_app
     from campaign.cli import seed_content
+    from campaign.encryption import domain_hash, email_hash
     from campaign.extensions import db
     from campaign.models import now_utc
     from campaign.petition import delivery
@@ -44,7 +45,8 @@ def child(count: int, db_path: str, background: bool) -> None:
                 "petition_id": petition.id,
                 "name": f"فرشته احمدی {i}" if i % 10 == 3 else f"Signer Number {i}",
                 "email": f"s{i}@example.org",
-                "canonical_email": f"s{i}@example.org",
+                "email_hash": email_hash(f"s{i}@example.org"),
+                "domain_key": domain_hash(f"s{i}@example.org"),
                 "country": "AF" if i % 10 == 3 else "GB",
                 "public": i % 7 != 0,
                 "state": SignatureState.VALIDATED,
