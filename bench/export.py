@@ -14,7 +14,6 @@ import hashlib
 import itertools
 import json
 import os
-import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -28,8 +27,6 @@ import benchdb
 import exportdata
 import profile_summary
 import psycopg
-
-from campaign.encryption import new_key
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -200,15 +197,6 @@ class Sqlite:
         """Nothing to do: the temporary directory goes with the run."""
 
 
-def new_keys() -> dict[str, str]:
-    """The run's own encryption, hash and client-key secrets."""
-    return {
-        "ENCRYPTION_KEYS": new_key(),
-        "HASH_KEY": secrets.token_urlsafe(48),
-        "CLIENT_KEY_SECRET": secrets.token_urlsafe(48),
-    }
-
-
 def app_env(database_url: str, keys: dict[str, str]) -> dict[str, str]:
     """The environment ``flask`` runs in: development settings, this database."""
     env = dict(os.environ)
@@ -216,7 +204,6 @@ def app_env(database_url: str, keys: dict[str, str]) -> dict[str, str]:
         env.pop(name, None)
     env.update(
         CAMPAIGN_ENV="development",
-        SECRET_KEY=secrets.token_urlsafe(32),
         DATABASE_URL=database_url,
         FLASK_APP="wsgi",
         **keys,
@@ -310,7 +297,7 @@ def export_command(output: Path, slug: str = SLUG) -> list:
 
 def run_backend(backend, args: argparse.Namespace, workdir: Path) -> dict:
     """Create, migrate, seed and load one database, then time both exports."""
-    keys = new_keys()
+    keys = benchdb.app_secrets()
     env = app_env(backend.app_url, keys)
     sealed_env = {**env, "CAMPAIGN_EXPORT_DECRYPT": "0"}
     started = time.perf_counter()
