@@ -91,10 +91,29 @@ def preview(petition: Petition, selection: Selection, restoring=False) -> Previe
     return Preview(total, list(first))
 
 
+def _one_at_a_time(petition: Petition) -> None:
+    """Wait for any other bulk action on this petition to commit first.
+
+    Two bulk actions with different selections (an Undo by removal key, a
+    restore by email domain) reach the same rows through different indexes,
+    so in different orders: on PostgreSQL each can hold a row the other
+    waits for, a deadlock (CI met it with eight racing restores). Taking the
+    petition's row first puts them in line; ``FOR NO KEY UPDATE`` still lets
+    signing (which only takes ``KEY SHARE`` on it) go on. SQLite serialises
+    writers anyway and ignores the clause.
+    """
+    db.session.execute(
+        sa.select(Petition.id)
+        .where(Petition.id == petition.id)
+        .with_for_update(key_share=True)
+    )
+
+
 def invalidate(petition: Petition, selection: Selection, organiser) -> tuple[int, str]:
     """Invalidate the selected signatures; the count drops by the confirmed
     ones. Return how many changed and the removal key "Undo" takes back."""
     key = secrets.token_hex(8)
+    _one_at_a_time(petition)
     changed = 0
     # Confirmed first: their number comes off the counter. A confirmation
     # racing with this only ever moves pending to validated, so none is lost.
@@ -124,6 +143,7 @@ def restore(
     removed = selection.conditions(petition, REMOVED)
     fraudulent = Signature.state == SignatureState.FRAUDULENT
     now = now_utc()
+    _one_at_a_time(petition)
     changed = 0
     for was_confirmed in (True, False):
         back_to = SignatureState.VALIDATED if was_confirmed else SignatureState.PENDING
