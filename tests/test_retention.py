@@ -238,6 +238,37 @@ def test_old_pending_signatures_are_deleted_with_their_consents(app):
         assert db.session.scalar(sa.select(Delivery.signature_id)) is None
 
 
+def test_a_signature_kept_as_fraudulent_goes_after_the_period_freeing_its_address(
+    app,
+):
+    # A bot that passed the hard limit with someone else's address left a
+    # fraudulent row: never counted, never emailed. Kept for ever, it would
+    # name that person and stop them signing the petition themselves.
+    with app.app_context():
+        petition = petitions.get_petition(SLUG)
+        petitions.sign_petition(
+            petition,
+            name="Bot",
+            email="victim@example.org",
+            country="GB",
+            comment="spam",
+            suspect=True,
+        )
+        [kept] = signatures()
+        assert kept.state is SignatureState.FRAUDULENT
+        count = figures()["count"]
+
+        assert retention.apply_retention(now=later(days=29))["pending_signatures"] == 0
+        counts = retention.apply_retention(now=later(days=31))
+
+        assert counts["pending_signatures"] == 1
+        assert signatures() == [] and figures()["count"] == count
+        sign("victim@example.org", "The real owner")
+        [theirs] = signatures()
+        assert theirs.state is SignatureState.VALIDATED
+        assert theirs.name == "The real owner"
+
+
 def test_old_unconfirmed_subscribers_are_deleted_with_their_consents(app):
     with app.app_context():
         for email in ("pat@example.org", "sue@example.org"):

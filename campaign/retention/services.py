@@ -8,7 +8,8 @@ batch is committed on its own. A period of 0 means "never" for its step.
 
 - pending signatures and unconfirmed subscribers: deleted, with their
   consents, RETENTION_PENDING_DAYS after the last request to confirm
-  (``updated_at``; a fresh attempt starts the wait again);
+  (``updated_at``; a fresh attempt starts the wait again); signatures kept
+  as fraudulent, as long after they were made;
 - signatures of a petition closed (or archived) RETENTION_CLOSED_MONTHS
   ago: anonymised (``ANONYMISED``), their state, country, times and public
   flag kept, so the count, the per-country tallies and the charts stay exact;
@@ -103,10 +104,11 @@ def cutoffs(now: datetime) -> dict[str, datetime | None]:
 
 
 def _pending_signatures(cutoff):
-    """Pending signatures not asked to confirm since ``cutoff``."""
-    due = sa.and_(
-        Signature.state == SignatureState.PENDING, Signature.updated_at < cutoff
-    )
+    """Pending signatures not asked to confirm since ``cutoff``, and those
+    kept as fraudulent (never emailed, never counted) since then: left alone,
+    one would hold its address's one signature on the petition for ever."""
+    unconfirmed = (SignatureState.PENDING, SignatureState.FRAUDULENT)
+    due = sa.and_(Signature.state.in_(unconfirmed), Signature.updated_at < cutoff)
     return Signature, due, _delete_signatures
 
 
@@ -234,7 +236,7 @@ def _changed(statement) -> list[int]:
 
 
 def _delete_signatures(ids: list[int], condition) -> int:
-    """Delete these pending signatures (if still due) and their consents."""
+    """Delete these unconfirmed signatures (if still due) and their consents."""
     gone = _changed(
         sa.delete(Signature)
         .where(Signature.id.in_(ids), condition)
