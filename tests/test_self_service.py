@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from campaign.audit import AuditEntry
+from campaign.donate.models import Donation
 from campaign.extensions import db
 from campaign.mailing import services as mailing
 from campaign.permissions import Role
@@ -185,16 +186,17 @@ def test_tampered_links_are_refused_cleanly(app, inbox, tamper):
     assert signatures(app) == 1 and len(inbox.to(EMAIL)) == 1
 
 
-def ask(app, inbox, message, action: str) -> str:
-    """Press a button on the "your data" page; return the emailed link's path."""
+def ask(app, inbox, message, action: str, kind="signature", email=EMAIL) -> str:
+    """Press a button on the "your data" page an email's ``kind`` link opens;
+    return the path of the link then emailed to confirm."""
     client = app.test_client()
-    page = path(inbox.link(message, r"/your-data/signature/"))
+    page = path(inbox.link(message, rf"/your-data/{kind}/"))
     shown = client.get(page)
-    assert shows_no_one(shown.text)
+    assert shows_no_one(shown.text, email)
     response = client.post(page, data={"action": action})
     assert response.status_code == 200 and "Check your email" in response.text
-    assert shows_no_one(response.text)
-    return path(inbox.link(inbox.to(EMAIL)[-1], rf"/your-data/confirm/{action}/"))
+    assert shows_no_one(response.text, email)
+    return path(inbox.link(inbox.to(email)[-1], rf"/your-data/confirm/{action}/"))
 
 
 def test_a_copy_of_the_data_arrives_as_an_attached_file(app, inbox):
@@ -313,3 +315,43 @@ def test_one_data_link_asks_for_a_few_emails_then_is_told_to_wait(app_factory, i
     assert answers[2].headers["Retry-After"] == "3600"
     assert "already asked for several emails" in answers[2].text
     assert len(inbox.to(EMAIL)) == before + 2
+
+
+def test_a_subscriber_gets_a_copy_from_a_broadcast(app, client, editor, inbox):
+    add_subscribers(app, [OTHER])
+    join(client, email=OTHER, name=OTHER_NAME)  # "already on the list"
+    send_now(editor, write(editor))
+    broadcast = inbox.to(OTHER)[-1]
+    link = ask(app, inbox, broadcast, "copy", kind="list", email=OTHER)
+    before = len(inbox.to(OTHER))
+    assert client.post(link).status_code == 200
+    [copy] = inbox.to(OTHER)[before:]
+    [attachment] = list(copy.iter_attachments())
+    raw = attachment.get_content()
+    data = json.loads(raw if isinstance(raw, str) else raw.decode())
+    assert data["email"] == OTHER and data["signatures"] == []
+    assert data["mailing_list"]["email"] == OTHER
+    assert data["mailing_list"]["state"] == "subscribed"
+    assert data["mailing_list"]["consents"][0]["wording"] == "Yes please"
+
+
+def test_a_donor_erases_from_the_receipt_and_the_accounts_keep_the_amount(
+    app_factory, inbox
+):
+    donor = "donor@example.org"
+    with running() as standin:
+        app = app_factory(**stripe_config(standin))
+        client = app.test_client()
+        paid = event("checkout.session.completed", checkout_session())
+        assert deliver(client, paid).status_code == 200
+        [receipt] = inbox.to(donor)
+        link = ask(app, inbox, receipt, "erase", kind="donation", email=donor)
+        with app.app_context():
+            assert db.session.scalar(sa.select(Donation.email)) == donor
+        done = client.post(link)
+    assert done.status_code == 200 and "deleted everything" in done.text
+    with app.app_context():
+        [gift] = db.session.scalars(sa.select(Donation)).all()
+        assert (gift.name, gift.email, gift.email_hash) == (None, None, None)
+        assert (gift.amount, gift.currency) == (2500, "usd")
+        assert gift.payment_intent_id == "pi_test_1"
