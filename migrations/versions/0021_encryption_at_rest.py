@@ -299,6 +299,11 @@ def downgrade():
         if name == 'signature':
 
             def extra(row):
+                # An anonymised signature has no address: it gets back the
+                # placeholder retention gave it before 0021, unique to the row
+                # (one '@' each would break the one-per-address constraint).
+                if not row.email:
+                    return {'canonical_email': f'anonymised:{row.id}'}
                 return {'canonical_email': canonical_email(row.email)}
 
             target_extra = [sa.column('canonical_email')]
