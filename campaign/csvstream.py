@@ -212,35 +212,30 @@ class CsvExport:
         Leaving early (a client gone) cancels the query.
         """
         connection = db.session.connection().connection.dbapi_connection
+        rows = None
         if db.engine.dialect.name != "postgresql":
             cursor = connection.cursor()
-            cursor.execute(self.sql())
-            try:
+        else:
+            from psycopg import pq  # here: only PostgreSQL's driver has it
+
+            connection.execute("SET LOCAL DateStyle = 'ISO'")  # timestamps' text
+            if pq.version() >= CHUNKED_LIBPQ:
+                cursor = connection.cursor(binary=True)
+                rows = cursor.stream(self.sql(), size=BATCH)
+            else:
+                cursor = connection.cursor(name="csv_export", binary=True)
+                cursor.itersize = BATCH
+        try:
+            if rows is None:
+                cursor.execute(self.sql())
                 while batch := cursor.fetchmany(BATCH):
                     yield batch
-            finally:
-                cursor.close()
-            return
-        from psycopg import pq  # here: only PostgreSQL's driver has it
-
-        connection.execute("SET LOCAL DateStyle = 'ISO'")  # timestamps' text
-        if pq.version() >= CHUNKED_LIBPQ:
-            cursor = connection.cursor(binary=True)
-            rows = cursor.stream(self.sql(), size=BATCH)
-            try:
+            else:
                 while batch := list(islice(rows, BATCH)):
                     yield batch
-            finally:
-                rows.close()  # cancels the query if the rows were not all read
-                cursor.close()
-            return
-        cursor = connection.cursor(name="csv_export", binary=True)
-        cursor.itersize = BATCH
-        cursor.execute(self.sql())
-        try:
-            while batch := cursor.fetchmany(BATCH):
-                yield batch
         finally:
+            if rows is not None:
+                rows.close()  # cancels the query if the rows were not all read
             cursor.close()
 
     def _lines(self) -> Iterator[bytes]:
