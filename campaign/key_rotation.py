@@ -2,7 +2,9 @@
 ENCRYPTION_KEYS (``flask campaign rotate-keys``), in batches, audited.
 
 After putting a new key first, run this; once it reports nothing left under
-an older key, that key can be dropped from ENCRYPTION_KEYS.
+an older key, that key can be dropped from ENCRYPTION_KEYS. Each value is
+written back only if it is still the one read, so an erasure, retention or
+an edit made meanwhile is never undone.
 """
 
 import sqlalchemy as sa
@@ -40,27 +42,36 @@ def _rotate_table(table: sa.Table, columns: list[sa.Column]) -> int:
         if not rows:
             return changed
         for row in rows:
-            stale = {
-                column.name: ring.encrypt(
-                    ring.decrypt(value, column.type.context), column.type.context
-                )
-                for column, value in zip(columns, row[1:], strict=True)
-                if value is not None and not ring.is_current(value)
-            }
-            if stale:
-                db.session.execute(
-                    table.update()
-                    .where(table.c.id == row.id)
-                    .values(
-                        {
-                            name: sa.bindparam(None, value, type_=sa.LargeBinary)
-                            for name, value in stale.items()
-                        }
-                    )
-                )
-                changed += len(stale)
+            for column, value in zip(columns, row[1:], strict=True):
+                if value is not None and not ring.is_current(value):
+                    context = column.type.context
+                    fresh = ring.encrypt(ring.decrypt(value, context), context)
+                    changed += _reseal(table, column, row.id, value, fresh)
         db.session.commit()
         last = rows[-1].id
+
+
+def _reseal(
+    table: sa.Table, column: sa.Column, row_id: int, old: bytes, new: bytes
+) -> int:
+    """Put ``new`` in one cell if it still holds ``old``: 1 if so, else 0.
+
+    Between the read and this write an erasure, retention or the supporter's
+    own edit may have changed or cleared the value; writing the old one back
+    re-sealed would bring back what was removed, so a changed cell is left
+    alone. One UPDATE per cell, not per row, so a row's other values are
+    still re-sealed: a row has at most three encrypted columns today, and
+    rotation is a rare command an operator runs.
+    """
+    raw = sa.type_coerce(column, sa.LargeBinary)
+    return db.session.execute(
+        table.update()
+        .where(
+            table.c.id == row_id,
+            raw == sa.bindparam(None, old, type_=sa.LargeBinary),
+        )
+        .values({column.name: sa.bindparam(None, new, type_=sa.LargeBinary)})
+    ).rowcount
 
 
 def rotate_keys() -> dict[str, int]:

@@ -16,14 +16,25 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from campaign.audit import AuditEntry
-from campaign.donate.models import Donation
-from campaign.encryption import EXTENSION, KeyRing, UnreadableValue, new_key
+from campaign.donate.models import Donation, DonationState
+from campaign.encryption import (
+    EXTENSION,
+    KeyRing,
+    UnreadableValue,
+    email_hash,
+    key_ring,
+    new_key,
+)
 from campaign.extensions import db
+from campaign.key_rotation import rotate_keys
 from campaign.mailing import services as mailing
 from campaign.organiser import services as organisers
 from campaign.organiser import two_factor
 from campaign.permissions import Role
 from campaign.petition.models import Signature
+from campaign.privacy import services as privacy
+from campaign.retention import services as retention
+from tests import test_retention
 from tests.donate_helpers import checkout_session, deliver, event, stripe_config
 from tests.helpers import SLUG, sign
 from tests.stripe_standin import running
@@ -155,6 +166,64 @@ def test_without_rotation_dropping_the_old_key_loses_the_values(app, client):
     use_keys(app, new_key())
     with app.app_context(), pytest.raises(UnreadableValue):
         db.session.scalar(sa.select(Signature.name))
+
+
+def donor_then_erasure():
+    """A donation naming its donor; then the donor asks to be forgotten
+    (campaign/privacy/services.py blanks the name and address)."""
+    db.session.add(
+        Donation(
+            state=DonationState.PAID,
+            amount=2500,
+            name="Donor Person",
+            email=DONOR.lower(),
+            email_hash=email_hash(DONOR),
+        )
+    )
+    db.session.commit()
+    erase = lambda: privacy.erase_supporter(DONOR, None)  # noqa: E731
+    return "donation", erase, sa.select(Donation.name, Donation.email), (None, None)
+
+
+def signer_then_anonymising():
+    """A signature on a petition closed seven months ago; then retention
+    anonymises it (campaign/retention/services.py)."""
+    test_retention.sign(EMAIL, NAME, comment=COMMENT)
+    test_retention.close(months_ago=7)
+    read = sa.select(Signature.name, Signature.email, Signature.comment)
+    return "signature", retention.apply_retention, read, ("", "", None)
+
+
+@pytest.mark.parametrize("case", [donor_then_erasure, signer_then_anonymising])
+def test_rotation_never_writes_back_a_value_erased_since_it_was_read(
+    app, monkeypatch, case
+):
+    """Rotation reads a batch, then writes each value back re-sealed; a value
+    erased or anonymised in between stays erased, and is not counted."""
+    old, new = app.config["ENCRYPTION_KEYS"], new_key()
+    with app.app_context():
+        table, erase, read, erased = case()
+    use_keys(app, f"{new},{old}")
+    with app.app_context():
+        ring, interrupted = key_ring(), []
+        opened = ring.decrypt
+
+        def decrypt(token, context):
+            # The first value of the table it opens: the batch is read,
+            # nothing of it written yet.
+            if not interrupted and context.startswith(f"{table}.".encode()):
+                interrupted.append(context)
+                with app.app_context():  # a session of its own, committed
+                    erase()
+            return opened(token, context)
+
+        monkeypatch.setattr(ring, "decrypt", decrypt)
+        counts = rotate_keys()
+    assert interrupted
+    use_keys(app, new)  # the old key dropped: what is left opens without it
+    with app.app_context():
+        assert tuple(db.session.execute(read).one()) == erased
+    assert counts[table] == 0
 
 
 def test_organisers_read_in_clear_what_the_database_keeps_sealed(

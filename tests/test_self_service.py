@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from campaign.audit import AuditEntry
 from campaign.donate.models import Donation
 from campaign.extensions import db
+from campaign.mailing import broadcasts
 from campaign.mailing import services as mailing
+from campaign.mailing.models import Delivery
+from campaign.mailing.sender import send_broadcast
 from campaign.permissions import Role
 from campaign.petition.models import Signature, SignatureConsent
 from campaign.petition.tokens import stop_updates_token
@@ -250,6 +253,39 @@ def test_deleting_everything_erases_and_never_mails_again(app, inbox):
     again = client.post(link)
     assert again.status_code == 200 and "no longer hold" in again.text
     assert client.get(path(inbox.link(message, WITHDRAW))).status_code == 200
+
+
+def subjects(inbox, address: str) -> list[str]:
+    """The subjects of the messages sent to an address, oldest first."""
+    return [message["Subject"] for message in inbox.to(address)]
+
+
+def test_a_newcomer_inherits_no_copies_from_an_erased_subscriber(app, editor, inbox):
+    """Deleting everything leaves the broadcast ledger's copies counted but
+    naming no one. SQLite gives the next subscriber the erased one's id
+    again: that newcomer is not sent the erased person's copy of a broadcast
+    already under way, and gets the next broadcast once."""
+    newcomer = "newcomer@example.org"
+    add_subscribers(app, [OTHER, EMAIL])  # EMAIL's row: the highest id
+    send_now(editor, write(editor, subject="First news"))
+    under_way = write(editor, subject="Under way")
+    with app.app_context():
+        assert broadcasts.start(under_way)  # its ledger made, nothing sent yet
+        erased = mailing.get_subscriber(EMAIL).id
+    link = ask(app, inbox, inbox.to(EMAIL)[-1], "erase", kind="list")
+    assert "deleted everything" in app.test_client().post(link).text
+    with app.app_context():
+        named = sa.select(sa.func.count()).where(Delivery.subscriber_id == erased)
+        assert db.session.scalar(named) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Delivery.id))) == 4
+    add_subscribers(app, [newcomer])
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            assert mailing.get_subscriber(newcomer).id == erased  # the case here
+        send_broadcast(under_way)
+    send_now(editor, write(editor, subject="Later news"))
+    assert subjects(inbox, newcomer) == ["Later news"]
+    assert subjects(inbox, OTHER) == ["First news", "Under way", "Later news"]
 
 
 def test_a_link_for_one_purpose_does_not_work_for_another(app, inbox):

@@ -1,4 +1,4 @@
-"""Mailing-list domain: joining, confirming, leaving, suppressing.
+"""Mailing-list domain: joining, confirming, leaving, suppressing, deleting.
 
 Each operation is one unit of work with one commit; an email it makes due is
 sent by the worker after that commit (campaign/outbox.py).
@@ -19,6 +19,7 @@ from campaign.extensions import db
 from campaign.mailing.links import CONFIRM_SALT
 from campaign.mailing.models import (
     Consent,
+    Delivery,
     Subscriber,
     SubscriberNotice,
     SubscriberState,
@@ -298,6 +299,23 @@ def _lift_suppression(email: str) -> None:
     for row in _suppression_rows(email):
         if row.reason in LIFTED_BY_OPT_IN:
             db.session.delete(row)
+
+
+def unlink_subscribers(ids: list[int]) -> None:
+    """After deleting these subscribers (uncommitted): their consents go, and
+    their copies in the broadcast ledger stay, counted, without the link.
+
+    The foreign keys do this on PostgreSQL; SQLite enforces none, and gives
+    the next subscriber the highest id again, who would otherwise inherit the
+    copies (and be sent one of a broadcast still under way).
+    """
+    db.session.execute(sa.delete(Consent).where(Consent.subscriber_id.in_(ids)))
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.subscriber_id.in_(ids))
+        .values(subscriber_id=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def list_counts() -> dict[str, int]:

@@ -23,7 +23,11 @@ from campaign.donate.models import Donation, MonthlyGift
 from campaign.encryption import email_hash
 from campaign.extensions import db
 from campaign.mailing.models import Delivery
-from campaign.mailing.services import get_subscriber, suppression_reason
+from campaign.mailing.services import (
+    get_subscriber,
+    suppression_reason,
+    unlink_subscribers,
+)
 from campaign.petition.models import PetitionPdf, Signature, SignatureState
 from campaign.petition.services import add_to_count, forget_count
 
@@ -175,6 +179,7 @@ def erase_subscriber(email: str) -> bool:
     if subscriber is None:
         return False
     db.session.delete(subscriber)
+    unlink_subscribers([subscriber.id])
     return True
 
 

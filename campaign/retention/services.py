@@ -30,7 +30,8 @@ from flask import current_app
 from campaign.audit import record
 from campaign.donate.models import Donation, GiftState, MonthlyGift
 from campaign.extensions import db
-from campaign.mailing.models import Consent, Delivery, Subscriber, SubscriberState
+from campaign.mailing.models import Delivery, Subscriber, SubscriberState
+from campaign.mailing.services import unlink_subscribers
 from campaign.models import now_utc
 from campaign.petition.models import (
     Petition,
@@ -261,12 +262,7 @@ def _delete_subscribers(ids: list[int], condition) -> int:
         .where(Subscriber.id.in_(ids), condition)
         .returning(Subscriber.id)
     )
-    db.session.execute(sa.delete(Consent).where(Consent.subscriber_id.in_(gone)))
-    db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.subscriber_id.in_(gone))
-        .values(subscriber_id=None)
-    )
+    unlink_subscribers(gone)
     return len(gone)
 
 
