@@ -82,6 +82,12 @@ GIFT_STATE_LABELS = {
 }
 
 
+# What forgetting a donor sets on a donation or a monthly gift (erasure on
+# request, retention after the accounting years): the amounts, dates and
+# Stripe ids stay, which the accounts need.
+DONOR_BLANKED = {"name": None, "email": None, "email_hash": None}
+
+
 class Donation(TimestampMixin, db.Model):
     """One payment: a one-off gift, or one month's invoice of a monthly gift."""
 

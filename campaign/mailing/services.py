@@ -318,6 +318,18 @@ def unlink_subscribers(ids: list[int]) -> None:
     )
 
 
+def unlink_signatures(ids) -> None:
+    """Before or after deleting these signatures (uncommitted): their copies
+    of petition updates stay in the ledger, counted, without the link (the
+    foreign key does this on PostgreSQL; SQLite enforces none)."""
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.signature_id.in_(ids))
+        .values(signature_id=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def list_counts() -> dict[str, int]:
     """How many addresses are in each state, and how many are suppressed."""
     rows = db.session.execute(

@@ -19,13 +19,13 @@ The audit log records that an erasure happened and how many rows, never whose.
 import sqlalchemy as sa
 
 from campaign.audit import record
-from campaign.donate.models import Donation, MonthlyGift
+from campaign.donate.models import DONOR_BLANKED, Donation, MonthlyGift
 from campaign.encryption import email_hash
 from campaign.extensions import db
-from campaign.mailing.models import Delivery
 from campaign.mailing.services import (
     get_subscriber,
     suppression_reason,
+    unlink_signatures,
     unlink_subscribers,
 )
 from campaign.petition.models import PetitionPdf, Signature, SignatureState
@@ -110,14 +110,7 @@ def remove_signatures(found: list[Signature]) -> set[int]:
     """Delete these signatures and their consents (uncommitted): confirmed
     ones stop counting at once. Return their petitions' ids, for
     ``forget_counts`` once the caller has committed."""
-    # Update copies keep their counts but lose the link to the person (the
-    # foreign key does this on PostgreSQL; SQLite does not enforce it).
-    db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.signature_id.in_([s.id for s in found]))
-        .values(signature_id=None)
-        .execution_options(synchronize_session=False)
-    )
+    unlink_signatures([s.id for s in found])
     for signature in found:
         if signature.state is SignatureState.VALIDATED:
             add_to_count(signature.petition_id, -1)
@@ -228,7 +221,7 @@ def forget_donor(email: str) -> int:
         changed += db.session.execute(
             sa.update(model)
             .where(model.email_hash == email_hash(email))
-            .values(email=None, name=None, email_hash=None)
+            .values(DONOR_BLANKED)
             .execution_options(synchronize_session=False)
         ).rowcount
     return changed

@@ -28,10 +28,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from campaign.audit import record
-from campaign.donate.models import Donation, GiftState, MonthlyGift
+from campaign.donate.models import DONOR_BLANKED, Donation, GiftState, MonthlyGift
 from campaign.extensions import db
-from campaign.mailing.models import Delivery, Subscriber, SubscriberState
-from campaign.mailing.services import unlink_subscribers
+from campaign.mailing.models import Subscriber, SubscriberState
+from campaign.mailing.services import unlink_signatures, unlink_subscribers
 from campaign.models import now_utc
 from campaign.petition.models import (
     Petition,
@@ -70,10 +70,6 @@ def anonymised() -> dict:
 def not_anonymised():
     """The test that a signature still holds its signer's details."""
     return Signature.email_hash.is_not(None)
-
-
-# What blanking a donor sets on a donation or a monthly gift.
-DONOR_BLANKED = {"name": None, "email": None, "email_hash": None}
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -247,11 +243,7 @@ def _delete_signatures(ids: list[int], condition) -> int:
     db.session.execute(
         sa.delete(SignatureConsent).where(SignatureConsent.signature_id.in_(gone))
     )
-    db.session.execute(
-        sa.update(Delivery)
-        .where(Delivery.signature_id.in_(gone))
-        .values(signature_id=None)
-    )
+    unlink_signatures(gone)
     return len(gone)
 
 
