@@ -11,7 +11,9 @@ to an address by trying every IPv4 address. A copy of the database alone
 holds the recent salts but not the secret, so it does not give the keys
 either. An IPv6 client is keyed by its /64, which one subscriber usually
 holds whole; an IPv4 client that a dual-stack socket names ``::ffff:a.b.c.d``
-by its IPv4 address (not by the /64 that every such address shares).
+by its IPv4 address (not by the /64 that every such address shares). The
+signing and joining limits count per key too (campaign/abuse.py), so
+rotating through a /64 escapes neither.
 """
 
 import hashlib
