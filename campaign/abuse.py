@@ -1,4 +1,4 @@
-"""Abuse defence for signing and joining: per-address limits, the proof of
+"""Abuse defence for signing and joining: per-client limits, the proof of
 work (ALTCHA) that lets a shared address past them, and used solutions.
 
 Many supporters at risk share an address (a VPN, a Tor exit), so passing a
@@ -20,10 +20,12 @@ JavaScript nothing solves it, so the limit holds (429, "try later").
 What SUSPECT means is the caller's: a signature is kept as fraudulent (not
 counted, organisers can restore it) or refused, a sign-up refused.
 
-Counts and used solutions live in the rate limiter's storage (Redis in
-production); while it is unreachable this process's memory stands in, and
-it is tried again every few seconds: never a 500, and a replay within one
-process is still refused.
+Requests are counted per client key (campaign/privacy/client_keys.py): an
+IPv4 address or an IPv6 /64, as a keyed hash, so the storage never holds a
+raw address. Counts and used solutions live in the rate limiter's storage
+(Redis in production); while it is unreachable this process's memory stands
+in, and it is tried again every few seconds: never a 500, and a replay
+within one process is still refused.
 """
 
 import enum
@@ -45,6 +47,7 @@ from limits.strategies import FixedWindowRateLimiter
 from redis.exceptions import RedisError
 
 from campaign.extensions import limiter
+from campaign.privacy.client_keys import client_key
 
 log = logging.getLogger(__name__)
 
@@ -153,24 +156,28 @@ def _first_use(signature: str) -> bool:
     return _storage().run(lambda storage: storage.incr(key, expiry)) == 1
 
 
-def _over(scope: str, limits: str) -> bool:
-    """Count this request from its address against ``limits``; whether it
-    passed any of them."""
-    address = request.remote_addr or "unknown"
+def _over(scope: str, limits: str, client: str) -> bool:
+    """Count a request from ``client`` against ``limits``; whether it passed
+    any of them."""
     items = parse_many(limits)
 
     def hit(storage) -> bool:
         strategy = FixedWindowRateLimiter(storage)
         # Every limit counts the request, even once one has refused it.
-        return not all([strategy.hit(item, scope, address) for item in items])
+        return not all([strategy.hit(item, scope, client) for item in items])
 
     return _storage().run(hit)
 
 
 def gate(scope: str, limit: str, hard_limit: str) -> Gate:
     """Count a request against its scope's limits and weigh its solution."""
-    over = _over(scope, limit)
-    past_hard = _over(f"{scope}-hard", hard_limit)
+    # Counted by client key, not by raw address: an IPv6 client holds its
+    # whole /64 and could rotate through it, and the storage keeps its keys
+    # for up to an hour. The key changes every CLIENT_KEY_HOURS, which starts
+    # the counts afresh no more often than that.
+    client = client_key(request.remote_addr) or "unknown"
+    over = _over(scope, limit, client)
+    past_hard = _over(f"{scope}-hard", hard_limit, client)
     if not over:
         return Gate.OPEN
     outcome = check_solution(request.form.get(FIELD))

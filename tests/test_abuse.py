@@ -8,6 +8,7 @@ import re
 
 import altcha
 import pytest
+from redis import Redis
 from redis.exceptions import ConnectionError as RedisDown
 
 from campaign import abuse
@@ -173,6 +174,75 @@ def test_used_solutions_are_shared_through_redis(app_factory):
     payload = solved(over_the_limit(first))
     assert sign(first, email="second@example.org", altcha=payload).status_code == 303
     assert sign(second, email="third@example.org", altcha=payload).status_code == 429
+
+
+@pytest.fixture
+def proxied(app_factory):
+    """Signing limited as ``limited`` is, behind one proxy (nginx), so each
+    request names its client in X-Forwarded-For."""
+    return app_factory(
+        SIGN_RATE_LIMIT="1 per minute",
+        SIGN_HARD_RATE_LIMIT="2 per minute",
+        ALTCHA_MAX_NUMBER=500,
+        PROXY_FIX_X_FOR=1,
+    )
+
+
+def sign_from(app, address: str, email: str, **fields):
+    """Sign from a client address, in a browser of its own."""
+    headers = {"X-Forwarded-For": address}
+    return sign(app.test_client(), email=email, headers=headers, **fields)
+
+
+def test_an_ipv6_client_is_limited_across_its_whole_64(proxied):
+    assert sign_from(proxied, "2001:db8:1:2::1", "one@example.org").status_code == 303
+    # Another address in the same /64: the same client, past the limit.
+    refused = sign_from(proxied, "2001:db8:1:2:ffff::9", "two@example.org")
+    assert refused.status_code == 429
+    assert CHALLENGE.search(refused.get_data(as_text=True))
+    # Another /64, or an IPv4 client: someone else.
+    assert sign_from(proxied, "2001:db8:1:3::1", "three@example.org").status_code == 303
+    assert sign_from(proxied, "203.0.113.7", "four@example.org").status_code == 303
+    assert "two@example.org" not in states(proxied)
+
+
+def test_a_new_address_in_the_same_64_does_not_escape_the_hard_limit(proxied, inbox):
+    assert sign_from(proxied, "2001:db8:1:2::1", "one@example.org").status_code == 303
+    payload = solved(sign_from(proxied, "2001:db8:1:2::2", "two@example.org"))
+    third = "2001:db8:1:2::3"
+    response = sign_from(proxied, third, "three@example.org", altcha=payload)
+    assert response.status_code == 303  # answered like any signature
+    assert states(proxied)["three@example.org"] is SignatureState.FRAUDULENT
+    assert inbox.to("three@example.org") == []
+
+
+def test_joining_is_limited_across_an_ipv6_clients_64(app_factory):
+    app = app_factory(JOIN_RATE_LIMIT="1 per minute", PROXY_FIX_X_FOR=1)
+
+    def join_from(address: str, email: str):
+        headers = {"X-Forwarded-For": address}
+        return join(app.test_client(), email=email, headers=headers)
+
+    assert join_from("2001:db8:1:2::1", "one@example.org").status_code == 303
+    assert join_from("2001:db8:1:2::2", "two@example.org").status_code == 429
+    assert join_from("2001:db8:1:3::1", "three@example.org").status_code == 303
+
+
+@needs_redis
+def test_the_limiters_storage_never_holds_a_client_address(app_factory):
+    app = app_factory(
+        SIGN_RATE_LIMIT="1 per minute",
+        PROXY_FIX_X_FOR=1,
+        RATELIMIT_STORAGE_URI=REDIS_URL,
+    )
+    with app.app_context():
+        limiter.reset()
+    addresses = ["2001:db8:1:2::1", "2001:db8:1:2::2", "203.0.113.7"]
+    for number, address in enumerate(addresses):
+        sign_from(app, address, f"n{number}@example.org")
+    stored = [key.decode() for key in Redis.from_url(REDIS_URL).keys("*")]
+    assert any("sign" in key for key in stored)  # the counts are there
+    assert not [key for key in stored if "2001:db8" in key or "203.0.113" in key]
 
 
 def test_with_redis_down_limits_and_used_solutions_hold_in_memory(limited, monkeypatch):

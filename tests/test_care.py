@@ -14,6 +14,7 @@ from campaign.organiser.services import find_organiser
 from campaign.permissions import Role
 from campaign.petition.models import Signature, SignatureState
 from campaign.privacy import services as privacy
+from campaign.retention import services as retention
 from tests.helpers import (
     SLUG,
     count,
@@ -25,6 +26,7 @@ from tests.helpers import (
     submit,
 )
 from tests.test_organiser import add_organiser, log_in
+from tests.test_retention import close
 
 
 def sign_and_confirm(app, inbox, *emails, **fields) -> None:
@@ -165,6 +167,23 @@ def test_printable_list_has_confirmed_names_and_countries(app, staff, inbox):
     assert "Pending Person" not in html
     assert "1 person signed this petition, confirmed by email." in html
     assert "ada@example.org" not in html
+
+
+def test_the_printable_list_counts_anonymised_signers_without_empty_rows(
+    app, staff, inbox
+):
+    sign_and_confirm(app, inbox, "ada@example.org", "grace@example.org")
+    with app.app_context():
+        close(months_ago=7)
+        retention.apply_retention()
+    html = staff.get(f"/organiser/petitions/{SLUG}/print").get_data(as_text=True)
+    assert "2 people signed this petition, each confirmed by email." in html
+    assert (
+        "2 of them are counted, not listed: their names were deleted after the "
+        "petition closed, to protect their privacy." in html
+    )
+    [listed] = re.findall(r'<ol class="signers-print">(.*?)</ol>', html, re.S)
+    assert listed.strip() == ""
 
 
 def test_a_supporters_data_is_found_without_the_email_in_the_url(app, staff, inbox):

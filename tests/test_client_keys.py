@@ -35,6 +35,13 @@ def test_an_ipv6_client_is_keyed_by_its_64(app):
         assert client_key("2001:db8:1:3::1", NOON) != key
 
 
+def test_an_ipv4_client_on_a_dual_stack_socket_is_keyed_by_its_address(app):
+    with app.app_context():
+        key = client_key(ADDRESS, NOON)
+        assert client_key(f"::ffff:{ADDRESS}", NOON) == key
+        assert client_key("::ffff:198.51.100.1", NOON) != key
+
+
 def test_no_or_bad_address_gives_no_key(app):
     with app.app_context():
         assert client_key(None) is None and client_key("not an address") is None

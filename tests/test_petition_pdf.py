@@ -25,8 +25,10 @@ from campaign.petition.models import (
 )
 from campaign.petition.services import add_to_count, get_petition
 from campaign.petition.tasks import sweep_petition_pdfs
+from campaign.retention import services as retention
 from tests.helpers import SLUG, sign, submit
 from tests.test_care import sign_and_confirm, signed_in
+from tests.test_retention import close
 
 PDF = f"/organiser/petitions/{SLUG}/signatures.pdf"
 DARI_NAME = "فرشته احمدی"
@@ -77,6 +79,47 @@ def test_the_pdf_names_who_chose_to_be_shown_and_counts_everyone(app, inbox):
     assert "Pending Person" not in text and "ada@example.org" not in text
     assert "Page 1 of" in text
     assert audit_entries(app) == [(f"{SLUG}: web, 1 not named", 2, "staff@example.org")]
+
+
+def anonymise(app, *emails: str) -> None:
+    """Blank these signers as retention does, part-way through a petition."""
+    with app.app_context():
+        db.session.execute(
+            sa.update(Signature)
+            .where(Signature.email_hash.in_([email_hash(e) for e in emails]))
+            .values(retention.anonymised())
+        )
+        db.session.commit()
+
+
+def test_signers_anonymised_by_retention_are_counted_not_named(app, inbox):
+    signers(app, inbox)
+    with app.app_context():
+        close(months_ago=7)
+        assert retention.apply_retention()["anonymised_signatures"] == 4
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+    text = " ".join(pdf_text(staff.get(PDF).data).split())
+    assert "3 people signed this petition, each confirmed by email" in text
+    assert (
+        "3 of them are counted, not listed: their names were deleted after the "
+        "petition closed, to protect their privacy." in text
+    )
+    assert "chose not to be named" not in text
+    assert "United Kingdom" not in text and "<bdi" not in delivery_html(app)
+    assert audit_entries(app) == [(f"{SLUG}: web, 3 not named", 0, "staff@example.org")]
+
+
+def test_part_way_through_retention_the_pdf_still_adds_up(app, inbox):
+    signers(app, inbox)
+    anonymise(app, "ada@example.org")
+    staff = signed_in(app, "staff@example.org", Role.STAFF)
+    text = " ".join(pdf_text(staff.get(PDF).data).split())
+    assert "3 people signed this petition, each confirmed by email" in text
+    assert "1 of them chose not to be named in public" in text  # Grace
+    assert "1 of them is counted, not listed: their name was deleted" in text
+    assert "Ada Lovelace" not in text
+    assert delivery_html(app).count("<bdi") == 1  # the Dari name, no empty row
+    assert audit_entries(app) == [(f"{SLUG}: web, 2 not named", 1, "staff@example.org")]
 
 
 def test_a_dari_name_keeps_its_letters_and_direction(app, inbox):

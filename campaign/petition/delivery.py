@@ -6,11 +6,13 @@ count and the day it was counted, then the confirmed signers' names and
 countries, oldest first, on numbered A4 pages.
 
 Who is named: only confirmed signers who ticked "Show my first name,
-country and comment on this page" and whose name no moderator hid. The
-others are counted, not named: the PDF says how many confirmed signers are
-left unnamed, so the count printed is the whole confirmed count. A signer
-who kept their name off the public page never finds it in a document that
-leaves our hands.
+country and comment on this page", whose name no moderator hid, and whose
+name retention has not deleted (a petition closed long enough,
+campaign/retention/services.py). The others are counted, not named: the PDF
+says how many confirmed signers chose not to be named and how many lost
+their names to retention, so the count printed is the whole confirmed
+count. A signer who kept their name off the public page never finds it in a
+document that leaves our hands.
 
 Right-to-left names: each name is isolated (``<bdi>``) with its direction
 set from its first strong letter (what ``dir="auto"`` does), so a Dari or
@@ -68,6 +70,7 @@ from campaign.petition.models import (
     PetitionPdf,
     Signature,
     SignatureState,
+    not_anonymised,
 )
 from campaign.petition.services import confirmed_count, petition_translation
 
@@ -82,6 +85,7 @@ def named() -> list:
         Signature.state == SignatureState.VALIDATED,
         Signature.public.is_(True),
         Signature.name_hidden.is_(False),
+        not_anonymised(),  # public before retention, and now without a name
     ]
 
 
@@ -107,6 +111,18 @@ def named_count(petition: Petition) -> int:
     """How many signers the PDF names."""
     return db.session.scalar(
         sa.select(sa.func.count()).where(Signature.petition_id == petition.id, *named())
+    )
+
+
+def anonymised_count(petition: Petition) -> int:
+    """How many confirmed signers retention left without a name (counted,
+    never named: on the PDF and the printable list alike)."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Signature.petition_id == petition.id,
+            Signature.state == SignatureState.VALIDATED,
+            sa.not_(not_anonymised()),
+        )
     )
 
 
@@ -158,6 +174,7 @@ def render_pdf(
     with force_locale(locale):
         count = confirmed_count(petition.id)
         names = named_count(petition)
+        deleted = anonymised_count(petition)
         digits = get_locale().default_numbering_system
         counter_style = COUNTER_STYLES.get(digits, "decimal")
         numbers = page_numbers(counter_style)
@@ -172,7 +189,8 @@ def render_pdf(
             page,
             petition=petition_translation(petition.id, locale) or petition,
             count=count,
-            unnamed=max(count - names, 0),
+            unnamed=max(count - names - deleted, 0),  # by their choice, or hidden
+            deleted=deleted,
             counted_on=format_date(now_utc(), "long"),
             direction=direction,
             counter_style=counter_style,

@@ -202,6 +202,15 @@ class Signature(OutboxMixin, TimestampMixin, db.Model):
     )
 
 
+def not_anonymised():
+    """The test that a signature still holds its signer's details: retention
+    (campaign/retention/services.py) blanks them and clears this hash with them.
+
+    A test on the hash, not the name: the name is encrypted, so SQL cannot
+    tell a blank one."""
+    return Signature.email_hash.is_not(None)
+
+
 class ConsentPurpose(enum.Enum):
     """Which box at signing a consent record is for."""
 

@@ -25,7 +25,13 @@ from campaign.encryption import domain_hash
 from campaign.extensions import db
 from campaign.models import now_utc
 from campaign.petition.exports import signed_between
-from campaign.petition.models import Notice, Petition, Signature, SignatureState
+from campaign.petition.models import (
+    Notice,
+    Petition,
+    Signature,
+    SignatureState,
+    not_anonymised,
+)
 from campaign.petition.services import add_to_count, forget_count
 
 LIVE = (SignatureState.PENDING, SignatureState.VALIDATED)
@@ -341,7 +347,8 @@ def _latest(petition: Petition, where: list, newest, limit: int) -> list[Signatu
 
 
 def confirmed_signers(petition: Petition):
-    """Names and countries of confirmed signers, oldest first, streamed.
+    """Names and countries of confirmed signers, oldest first, streamed;
+    without those retention left nameless (delivery.anonymised_count counts them).
 
     A generator, so the query runs while the page streams, not before.
     """
@@ -350,6 +357,7 @@ def confirmed_signers(petition: Petition):
         .where(
             Signature.petition_id == petition.id,
             Signature.state == SignatureState.VALIDATED,
+            not_anonymised(),
         )
         .order_by(Signature.id)
         .execution_options(yield_per=2000)

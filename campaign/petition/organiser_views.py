@@ -237,6 +237,7 @@ def print_petition(slug: str):
         "petition/organiser/print.html",
         petition=found,
         count=services.confirmed_count(found.id),
+        deleted=delivery.anonymised_count(found),
         signers=moderation.confirmed_signers(found),
     )
     return Response(stream_with_context(page))

@@ -10,7 +10,10 @@ window's key again, even with the secret, so its keys can never be matched
 to an address by trying every IPv4 address. A copy of the database alone
 holds the recent salts but not the secret, so it does not give the keys
 either. An IPv6 client is keyed by its /64, which one subscriber usually
-holds whole.
+holds whole; an IPv4 client that a dual-stack socket names ``::ffff:a.b.c.d``
+by its IPv4 address (not by the /64 that every such address shares). The
+signing and joining limits count per key too (campaign/abuse.py), so
+rotating through a /64 escapes neither.
 """
 
 import hashlib
@@ -41,6 +44,8 @@ def client_key(address: str | None, at: datetime | None = None) -> str | None:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return None
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped  # an IPv4 client as a dual-stack socket names it
     if ip.version == 6:
         ip = ipaddress.ip_network(f"{ip}/64", strict=False).network_address
     key = window_key(window_start(at or now_utc()))

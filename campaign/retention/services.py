@@ -40,6 +40,7 @@ from campaign.petition.models import (
     Signature,
     SignatureConsent,
     SignatureState,
+    not_anonymised,
 )
 from campaign.petition.services import forget_count
 from campaign.privacy.client_keys import forget_cached_key
@@ -52,7 +53,8 @@ CLOSED_STATES = (PetitionState.CLOSED, PetitionState.ARCHIVED)
 
 # What anonymising sets on a signature: the one place to change when the
 # columns change. The address's keyed hash goes too (NULLs never collide in
-# the one-signature-per-address constraint); ``not_anonymised`` is the
+# the one-signature-per-address constraint); ``not_anonymised`` (with the
+# model, so the PDF and the printable list leave such signers unnamed) is the
 # matching test.
 def anonymised() -> dict:
     """The values an anonymised signature gets (name, email, comment, keys)."""
@@ -65,11 +67,6 @@ def anonymised() -> dict:
         "ip_key": None,
         "wants_updates": False,
     }
-
-
-def not_anonymised():
-    """The test that a signature still holds its signer's details."""
-    return Signature.email_hash.is_not(None)
 
 
 def months_before(moment: datetime, months: int) -> datetime:
