@@ -47,7 +47,6 @@ from limits.strategies import FixedWindowRateLimiter
 from redis.exceptions import RedisError
 
 from campaign.extensions import limiter
-from campaign.privacy.client_keys import client_key
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +168,14 @@ def _over(scope: str, limits: str, client: str) -> bool:
     return _storage().run(hit)
 
 
-def gate(scope: str, limit: str, hard_limit: str) -> Gate:
-    """Count a request against its scope's limits and weigh its solution."""
+def gate(scope: str, limit: str, hard_limit: str, client: str | None) -> Gate:
+    """Count a request from ``client`` (its client key) against its scope's
+    limits and weigh its solution."""
     # Counted by client key, not by raw address: an IPv6 client holds its
     # whole /64 and could rotate through it, and the storage keeps its keys
     # for up to an hour. The key changes every CLIENT_KEY_HOURS, which starts
     # the counts afresh no more often than that.
-    client = client_key(request.remote_addr) or "unknown"
+    client = client or "unknown"
     over = _over(scope, limit, client)
     past_hard = _over(f"{scope}-hard", hard_limit, client)
     if not over:

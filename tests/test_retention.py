@@ -35,6 +35,7 @@ from campaign.petition.models import (
 )
 from campaign.petition.stats import petition_stats
 from campaign.petition.tokens import confirmation_token
+from campaign.privacy.client_keys import client_key
 from campaign.retention import services as retention
 from campaign.retention.models import RetentionRun
 from tests.helpers import SLUG
@@ -64,7 +65,7 @@ def sign(email: str, name="Someone", country="GB", comment=None, confirm=True):
         join_list=True,
         wants_updates=True,
         public=True,
-        client_ip="203.0.113.7",
+        ip_key=client_key("203.0.113.7"),
     )
     signature = db.session.scalar(
         sa.select(Signature).filter_by(email_hash=email_hash(email))

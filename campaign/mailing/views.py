@@ -18,6 +18,7 @@ from campaign.http_cache import public_page
 from campaign.mailing import services
 from campaign.mailing.forms import JOIN_WORDING, RETURN_WORDING, JoinForm
 from campaign.origin import same_origin_form
+from campaign.privacy.client_keys import client_key
 from campaign.tokens import ExpiredLink, InvalidLink
 
 bp = Blueprint("mailing", __name__)
@@ -26,7 +27,8 @@ bp = Blueprint("mailing", __name__)
 def join_gate() -> abuse.Gate:
     """This request against the per-client sign-up limits (campaign/abuse.py)."""
     config = current_app.config
-    return abuse.gate("join", config["JOIN_RATE_LIMIT"], config["JOIN_HARD_RATE_LIMIT"])
+    limits = config["JOIN_RATE_LIMIT"], config["JOIN_HARD_RATE_LIMIT"]
+    return abuse.gate("join", *limits, client_key(request.remote_addr))
 
 
 def subscriber_or_404(token: str):

@@ -37,7 +37,6 @@ from campaign.petition.models import (
 )
 from campaign.petition.signals import signer_joined_list
 from campaign.petition.tokens import InvalidLink, address_matches, signature_link
-from campaign.privacy.client_keys import client_key
 from campaign.revisions import record_revision, start_history
 from campaign.text import first_name, render_markdown, shorten
 
@@ -168,7 +167,7 @@ def sign_petition(
     join_list: bool = False,
     wants_updates: bool = False,
     public: bool = False,
-    client_ip: str | None = None,
+    ip_key: str | None = None,
     locale: str = "en",
     suspect: bool = False,
 ) -> None:
@@ -178,6 +177,8 @@ def sign_petition(
     (if still pending) or an "already signed" notice, at most once per
     NOTICE_INTERVAL so nobody can flood an inbox through the form. Each box
     ticked is recorded with its words as shown, in ``locale`` (the page's).
+    ``ip_key`` is the client's key (campaign/privacy/client_keys.py), never
+    its address.
 
     A ``suspect`` one (campaign/abuse.py) is kept as fraudulent: never
     counted, no email sent, listed for organisers to restore.
@@ -206,7 +207,7 @@ def sign_petition(
                 "state": SignatureState.FRAUDULENT
                 if suspect
                 else SignatureState.PENDING,
-                "ip_key": client_key(client_ip),
+                "ip_key": ip_key,
                 "notified_at": None if suspect else now,
                 "notice": None if suspect else Notice.CONFIRM,
                 "created_at": now,

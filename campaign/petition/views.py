@@ -22,16 +22,18 @@ from campaign.origin import same_origin_form
 from campaign.petition import services, updates
 from campaign.petition.forms import SignForm
 from campaign.petition.tokens import ExpiredLink, InvalidLink
+from campaign.privacy.client_keys import client_key
 from campaign.slugs import moved_or_404
 from campaign.urls import external_url
 
 bp = Blueprint("petition", __name__, url_prefix="/petitions")
 
 
-def sign_gate() -> abuse.Gate:
+def sign_gate(client: str | None) -> abuse.Gate:
     """This request against the per-client signing limits (campaign/abuse.py)."""
     config = current_app.config
-    return abuse.gate("sign", config["SIGN_RATE_LIMIT"], config["SIGN_HARD_RATE_LIMIT"])
+    limits = config["SIGN_RATE_LIMIT"], config["SIGN_HARD_RATE_LIMIT"]
+    return abuse.gate("sign", *limits, client)
 
 
 def petition_or_404(slug: str) -> services.PublicPetition:
@@ -90,7 +92,8 @@ def sign(slug: str):
     any other, or refused when KEEP_OVER_LIMIT_AS_FRAUDULENT is off.
     """
     petition = ref_or_404(slug)
-    gate = sign_gate()
+    client = client_key(request.remote_addr)  # once: the limits and the row
+    gate = sign_gate(client)
     form = SignForm()
     suspect = gate is abuse.Gate.SUSPECT
     if gate is abuse.Gate.CHALLENGE or (
@@ -114,7 +117,7 @@ def sign(slug: str):
             join_list=form.join_list.data,
             wants_updates=form.wants_updates.data,
             public=form.public.data,
-            client_ip=request.remote_addr,
+            ip_key=client,
             locale=str(get_locale()),
             suspect=suspect,
         )
