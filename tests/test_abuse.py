@@ -161,15 +161,19 @@ def test_suspects_are_refused_when_not_kept(app_factory):
     assert "bot@example.org" not in states(app)
 
 
-@needs_redis
-def test_used_solutions_are_shared_through_redis(app_factory):
+def on_redis(app_factory, **config):
+    """An app signing at 1 a minute whose limits live in Redis, emptied."""
     app = app_factory(
-        SIGN_RATE_LIMIT="1 per minute",
-        ALTCHA_MAX_NUMBER=500,
-        RATELIMIT_STORAGE_URI=REDIS_URL,
+        SIGN_RATE_LIMIT="1 per minute", RATELIMIT_STORAGE_URI=REDIS_URL, **config
     )
     with app.app_context():
         limiter.reset()
+    return app
+
+
+@needs_redis
+def test_used_solutions_are_shared_through_redis(app_factory):
+    app = on_redis(app_factory, ALTCHA_MAX_NUMBER=500)
     first, second = app.test_client(), app.test_client()
     payload = solved(over_the_limit(first))
     assert sign(first, email="second@example.org", altcha=payload).status_code == 303
@@ -230,13 +234,7 @@ def test_joining_is_limited_across_an_ipv6_clients_64(app_factory):
 
 @needs_redis
 def test_the_limiters_storage_never_holds_a_client_address(app_factory):
-    app = app_factory(
-        SIGN_RATE_LIMIT="1 per minute",
-        PROXY_FIX_X_FOR=1,
-        RATELIMIT_STORAGE_URI=REDIS_URL,
-    )
-    with app.app_context():
-        limiter.reset()
+    app = on_redis(app_factory, PROXY_FIX_X_FOR=1)
     addresses = ["2001:db8:1:2::1", "2001:db8:1:2::2", "203.0.113.7"]
     for number, address in enumerate(addresses):
         sign_from(app, address, f"n{number}@example.org")
